@@ -1,0 +1,28 @@
+"""seldon-jupyter: Seldon Core + Knative Eventing stream processing as notebook components.
+
+`Session` is the entry point; `resources` builds manifests, `events` CloudEvents and
+`payloads` Seldon messages.
+"""
+
+from __future__ import annotations
+
+from seldon_jupyter.backends import Resource
+from seldon_jupyter.errors import (
+    BackendError,
+    EventError,
+    ManifestError,
+    ModelError,
+    NotFoundError,
+    NotReadyError,
+    PayloadError,
+    SeldonJupyterError,
+    SendError,
+)
+from seldon_jupyter.session import Session, request_type, response_type
+
+__version__ = "0.1.0"
+__all__ = [
+    "BackendError", "EventError", "ManifestError", "ModelError", "NotFoundError",
+    "NotReadyError", "PayloadError", "Resource", "SeldonJupyterError", "SendError", "Session",
+    "request_type", "response_type",
+]

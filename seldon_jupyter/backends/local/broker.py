@@ -1,0 +1,234 @@
+"""The local Knative-compatible broker process: ingress, trigger dispatch, collector sinks.
+
+Ingress is `POST /<namespace>/<broker>` and answers like Knative's (202, 400 malformed,
+404 unknown broker, 405 not POST). An accepted event is journaled with one pending
+delivery per matching trigger before the 202 goes out; replies re-enter the same broker
+with the TTL loop protection (knativebrokerttl, 255 hops). `POST /sinks/<ns>/<name>` is
+the event-display-like collector that journals what it receives. Routing is configured by
+the supervisor through a JSON file and `POST /control/reload`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hmac
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from seldon_jupyter import events, journal
+from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
+from seldon_jupyter.backends.local.filters import compile_filter
+from seldon_jupyter.backends.local.serve import serve
+from seldon_jupyter.events import Event
+
+DEFAULT_TTL = 255
+TTL_ATTR = "knativebrokerttl"
+MAX_BODY = 4 * 1024 * 1024
+PER_TRIGGER_IN_FLIGHT = 256
+
+
+def _now_rfc3339() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Broker:
+    """Routing table, journal and delivery tasks of one broker process."""
+
+    def __init__(self, journal_path: Path, config_path: Path, token: str) -> None:
+        self.journal = journal.Journal(journal_path)
+        self.config_path = config_path
+        self.token = token
+        self.brokers: set[str] = set()
+        self.sinks: set[str] = set()
+        self.routes: dict[str, list[Route]] = {}
+        self.by_key: dict[str, Route] = {}
+        self.in_flight: set[tuple[int, str]] = set()
+        self.tasks: set[asyncio.Task] = set()
+        self.limits: dict[str, asyncio.Semaphore] = {}
+        self.http: aiohttp.ClientSession | None = None
+        self.dispatcher: Dispatcher | None = None
+
+    async def start(self) -> None:
+        self.http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, limit_per_host=512))
+        self.dispatcher = Dispatcher(self.http)
+        await self.reload()
+
+    async def stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.http is not None:
+            await self.http.close()
+        self.journal.close()
+
+    def load_config(self) -> None:
+        raw = (json.loads(self.config_path.read_text()) if self.config_path.exists()
+               else {"brokers": [], "triggers": [], "sinks": []})
+        self.brokers = set(raw["brokers"])
+        self.sinks = set(raw["sinks"])
+        routes: dict[str, list[Route]] = {b: [] for b in self.brokers}
+        by_key: dict[str, Route] = {}
+        for t in raw["triggers"]:
+            route = Route(key=t["key"], namespace=t["namespace"], broker=t["broker"],
+                          subscriber=t["subscriber"], delivery=Delivery.from_dict(t["delivery"]),
+                          match=compile_filter(t["spec"]))
+            by_key[route.key] = route
+            routes.setdefault(f"{route.namespace}/{route.broker}", []).append(route)
+        self.routes, self.by_key = routes, by_key
+
+    async def reload(self) -> None:
+        """Re-read the routing table and (re)start every delivery still pending."""
+        self.load_config()
+        pending = await self.journal.run(journal.pending_deliveries)
+        orphaned = []
+        for seq, trigger, event, _namespace, _broker, ttl in pending:
+            if (seq, trigger) in self.in_flight:
+                continue
+            route = self.by_key.get(trigger)
+            if route is None:
+                orphaned.append(journal.finish_delivery(
+                    seq, trigger, state=journal.FAILED, attempts=0, code=None,
+                    error="trigger was deleted before the event could be delivered"))
+            elif route.subscriber:
+                self._spawn(seq, route, event, ttl)
+        if orphaned:
+            await self.journal.run(journal.chain(*orphaned))
+
+    # -- ingest and dispatch ---------------------------------------------------------------
+
+    def _prepare(self, event: Event, namespace: str, broker: str, *, parent_seq: int | None,
+                 via: str | None) -> tuple[journal.Op, list[Route], Event, int]:
+        raw_ttl = event.attributes.get(TTL_ATTR)
+        try:
+            ttl = DEFAULT_TTL if raw_ttl is None else int(raw_ttl) - 1
+        except ValueError:
+            ttl = DEFAULT_TTL
+        event = event.with_attributes(**{TTL_ATTR: None, "knativearrivaltime": _now_rfc3339()})
+        if ttl <= 0:
+            op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
+                                      parent_seq=parent_seq, via_trigger=via, status="dropped",
+                                      reason="TTL exhausted: the event looped through the "
+                                             f"broker {DEFAULT_TTL} times")
+            return op, [], event, ttl
+        routes = [r for r in self.routes.get(f"{namespace}/{broker}", []) if r.match(event)]
+        op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
+                                  parent_seq=parent_seq, via_trigger=via,
+                                  triggers=[r.key for r in routes])
+        return op, routes, event, ttl
+
+    async def ingest(self, event: Event, namespace: str, broker: str) -> tuple[int, int]:
+        """Journal an event from outside, then dispatch it; returns (seq, ttl)."""
+        op, routes, event, ttl = self._prepare(event, namespace, broker, parent_seq=None,
+                                               via=None)
+        seq = await self.journal.run(op)
+        for route in routes:
+            self._spawn(seq, route, event, ttl)
+        return seq, ttl
+
+    def _spawn(self, seq: int, route: Route, event: Event, ttl: int) -> None:
+        self.in_flight.add((seq, route.key))
+        task = asyncio.create_task(self._deliver(seq, route, event, ttl))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _deliver(self, seq: int, route: Route, event: Event, ttl: int) -> None:
+        assert self.dispatcher is not None
+        limit = self.limits.setdefault(route.key, asyncio.Semaphore(PER_TRIGGER_IN_FLIGHT))
+        try:
+            async with limit:
+                outcome = await self.dispatcher.deliver(event, route)
+            await self._finish(seq, route, outcome, ttl)
+        finally:
+            self.in_flight.discard((seq, route.key))
+
+    async def _finish(self, seq: int, route: Route, outcome: Outcome, ttl: int) -> None:
+        done = journal.finish_delivery(seq, route.key, state=outcome.state,
+                                       attempts=outcome.attempts, code=outcome.code,
+                                       error=outcome.error)
+        if outcome.reply is None:
+            await self.journal.run(done)
+            return
+        reply = outcome.reply.with_attributes(**{TTL_ATTR: str(ttl)})
+        op, routes, reply, reply_ttl = self._prepare(reply, route.namespace, route.broker,
+                                                     parent_seq=seq, via=route.key)
+        reply_seq = await self.journal.run(journal.chain(done, op))
+        for next_route in routes:
+            self._spawn(reply_seq, next_route, reply, reply_ttl)
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    async def handle_ingress(self, request: web.Request) -> web.Response:
+        namespace, name = request.match_info["namespace"], request.match_info["broker"]
+        if request.method != "POST":
+            return web.Response(status=405, text="only POST is allowed on a broker ingress\n")
+        if f"{namespace}/{name}" not in self.brokers:
+            return web.Response(status=404, text=f"broker {namespace}/{name} not found\n")
+        body = await request.read()
+        try:
+            event = events.from_http(request.headers, body)
+        except events.EventError as exc:
+            return web.Response(status=400, text=f"malformed CloudEvent: {exc}\n")
+        seq, ttl = await self.ingest(event, namespace, name)
+        if ttl <= 0:
+            return web.Response(status=400, text="event dropped: TTL exhausted\n")
+        return web.Response(status=202, headers={"X-Seldon-Jupyter-Seq": str(seq)})
+
+    async def handle_sink(self, request: web.Request) -> web.Response:
+        sink = f"{request.match_info['namespace']}/{request.match_info['name']}"
+        if sink not in self.sinks:
+            return web.Response(status=404, text=f"no event-display service {sink}\n")
+        try:
+            event = events.from_http(request.headers, await request.read())
+        except events.EventError as exc:
+            return web.Response(status=400, text=f"malformed CloudEvent: {exc}\n")
+        await self.journal.run(journal.insert_response(event, sink=sink))
+        return web.Response(status=202)
+
+    async def handle_reload(self, request: web.Request) -> web.Response:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            return web.Response(status=401, text="missing or wrong token\n")
+        await self.reload()
+        return web.json_response({"routes": len(self.by_key), "in_flight": len(self.in_flight)})
+
+    async def handle_health(self, _request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "in_flight": len(self.in_flight)})
+
+    def app(self, max_body: int = MAX_BODY) -> web.Application:
+        app = web.Application(client_max_size=max_body)
+        app.router.add_get("/healthz", self.handle_health)
+        app.router.add_post("/control/reload", self.handle_reload)
+        app.router.add_post("/sinks/{namespace}/{name}", self.handle_sink)
+        app.router.add_post("/sinks/{namespace}/{name}/", self.handle_sink)
+        app.router.add_route("*", "/{namespace}/{broker}", self.handle_ingress)
+        return app
+
+
+async def _main(args: argparse.Namespace) -> None:
+    home = Path(args.home)
+    broker = Broker(home / "journal.sqlite", home / "broker-config.json",
+                    os.environ.get("SELDON_JUPYTER_TOKEN", ""))
+    await broker.start()
+    try:
+        await serve(broker.app(args.max_body), port=args.port)
+    finally:
+        await broker.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="seldon-jupyter local broker")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--max-body", type=int, default=MAX_BODY)
+    asyncio.run(_main(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""The local backend as `Session` sees it: a client of the supervisor's control API.
+
+It finds the running local cluster through the state file, or starts the supervisor as
+a detached process (one at a time, under a file lock) and waits until it answers. HTTP
+failures become the package's own errors here, at the seam.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from seldon_jupyter.backends import Resource, SendTarget, summarize
+from seldon_jupyter.backends.local.state import State, home_dir, pid_alive, read_state
+from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
+
+START_TIMEOUT = 60.0
+
+
+class LocalBackend:
+    """Embedded default backend: broker and model servers as processes on 127.0.0.1."""
+
+    name = "local"
+
+    def __init__(self, home: str | Path | None = None, *, start: bool = True,
+                 start_timeout: float = START_TIMEOUT) -> None:
+        self.home = home_dir(home)
+        self.start_timeout = start_timeout
+        self.http = requests.Session()
+        self._state: State | None = None
+        if start:
+            self.up()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def _healthy(self, state: State | None) -> bool:
+        if state is None or not pid_alive(state.pid):
+            return False
+        try:
+            return self.http.get(f"{state.control_url}/healthz", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    def running(self) -> State | None:
+        state = read_state(self.home)
+        return state if self._healthy(state) else None
+
+    def up(self) -> State:
+        """Return the running local cluster, starting it if needed."""
+        state = self.running()
+        if state is not None:
+            self._state = state
+            return state
+        lock_path = self.home / "start.lock"
+        with open(lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = self.running()
+            if state is None:
+                state = self._spawn()
+        self._state = state
+        return state
+
+    def _spawn(self) -> State:
+        logs = self.home / "logs"
+        logs.mkdir(exist_ok=True)
+        log_path = logs / "supervisor.log"
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "seldon_jupyter.backends.local.supervisor",
+                 "--home", str(self.home)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise BackendError(f"the local supervisor exited with code {proc.returncode}",
+                                   hint=f"log {log_path}:\n{tail}")
+            state = read_state(self.home)
+            if state is not None and state.pid == proc.pid and self._healthy(state):
+                return state
+            time.sleep(0.05)
+        proc.terminate()
+        raise BackendError(f"the local supervisor did not start within {self.start_timeout:g}s",
+                           hint=f"see {log_path}")
+
+    def down(self) -> bool:
+        """Stop the local cluster (all its processes); False if none was running."""
+        state = self.running()
+        if state is None:
+            return False
+        self.http.post(f"{state.control_url}/v1/shutdown", headers=self._auth(state), timeout=10)
+        deadline = time.monotonic() + 30
+        while pid_alive(state.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._state = None
+        return True
+
+    # -- control API --------------------------------------------------------------------------
+
+    @staticmethod
+    def _auth(state: State) -> dict[str, str]:
+        return {"Authorization": f"Bearer {state.token}"}
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        for attempt in range(2):
+            state = self._state or self.up()
+            try:
+                resp = self.http.request(method, state.control_url + path, json=body,
+                                         headers=self._auth(state), timeout=120)
+                break
+            except requests.ConnectionError as exc:
+                self._state = None
+                if attempt:
+                    raise BackendError("the local cluster is not reachable",
+                                       hint="run `seldon-jupyter local status`") from exc
+        if resp.status_code < 400:
+            return resp.json()
+        try:
+            err = resp.json()
+        except ValueError:
+            err = {"error": resp.text}
+        message, hint = err.get("error", resp.reason), err.get("hint")
+        if resp.status_code == 422:
+            error = ManifestError(message, hint=hint)
+            error.field = err.get("field")
+            raise error
+        if resp.status_code == 404:
+            raise NotFoundError(message, hint=hint)
+        raise BackendError(f"local control API answered {resp.status_code}: {message}", hint=hint)
+
+    def apply(self, manifests: list[dict]) -> list[Resource]:
+        return [summarize(o) for o in self._call("POST", "/v1/apply",
+                                                 {"manifests": manifests})["resources"]]
+
+    def get(self, kind: str, namespace: str, name: str) -> Resource:
+        return summarize(self._call("GET", f"/v1/resources/{kind}/{namespace}/{name}"))
+
+    def list(self) -> list[Resource]:
+        return [summarize(o) for o in self._call("GET", "/v1/resources")["resources"]]
+
+    def delete(self, kind: str, namespace: str, name: str) -> None:
+        self._call("DELETE", f"/v1/resources/{kind}/{namespace}/{name}")
+
+    def info(self) -> dict:
+        return self._call("GET", "/v1/info")
+
+    def send_target(self, namespace: str, broker: str) -> SendTarget:
+        state = self._state or self.up()
+        return SendTarget(f"{state.broker_url}/{namespace}/{broker}")
+
+    def journal_path(self) -> Path:
+        return self.home / "journal.sqlite"
+
+    def close(self) -> None:
+        self.http.close()

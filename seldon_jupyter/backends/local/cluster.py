@@ -1,0 +1,208 @@
+"""The local control plane: stored resources, the processes that realise them, their status.
+
+`apply` validates like the API server, stores the manifest (persisted in
+`resources.json` so a restarted supervisor brings everything back), starts or restarts
+predictor processes for changed SeldonDeployments, and hands the broker its new routing
+table. Status is computed on demand from the processes' states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import aiohttp
+
+from seldon_jupyter import resources
+from seldon_jupyter.backends.local import status as st
+from seldon_jupyter.backends.local.processes import RUNNING, Child
+from seldon_jupyter.backends.local.state import write_private
+from seldon_jupyter.errors import ManifestError, NotFoundError
+
+EVENT_DISPLAY_IMAGES = ("event_display", "event-display")
+
+
+def _spec_signature(m: dict) -> str:
+    return json.dumps([m.get("spec"), (m["metadata"].get("annotations") or {})], sort_keys=True)
+
+
+def _model_class(predictor: dict) -> str | None:
+    graph_name = predictor["graph"]["name"]
+    for component in predictor.get("componentSpecs") or []:
+        containers = ((component or {}).get("spec") or {}).get("containers") or []
+        for container in containers:
+            if container.get("name") in (graph_name, None) or len(containers) == 1:
+                for env in container.get("env") or []:
+                    if env.get("name") == "MODEL_NAME":
+                        return env.get("value")
+    return None
+
+
+class Cluster:
+    def __init__(self, home: Path, token: str) -> None:
+        self.home = home
+        self.token = token
+        self.resources: dict[st.Key, dict] = {}
+        self.signatures: dict[st.Key, str] = {}
+        self.predictors: dict[tuple[str, str], list[Child]] = {}
+        self.broker: Child | None = None
+        self.lock = asyncio.Lock()
+        self._push = asyncio.Event()
+        self._pusher: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def resources_file(self) -> Path:
+        return self.home / "resources.json"
+
+    def world(self) -> st.World:
+        broker = self.broker
+        return st.World(
+            broker_port=broker.port if broker else None,
+            broker_running=broker is not None and broker.state == RUNNING,
+            resources=self.resources,
+            predictors={k: [st.PredictorView(c.name.rsplit("/", 1)[-1], c.state, c.port, c.error,
+                                             c.note) for c in children]
+                        for k, children in self.predictors.items()})
+
+    def _env(self) -> dict[str, str]:
+        return {"SELDON_JUPYTER_TOKEN": self.token, "PYTHONUNBUFFERED": "1"}
+
+    async def start(self, broker_port: int = 0) -> None:
+        (self.home / "logs").mkdir(exist_ok=True)
+        (self.home / "predictors").mkdir(exist_ok=True)
+        self.broker = Child("broker", "seldon_jupyter.backends.local.broker",
+                            ["--home", str(self.home)], log=self.home / "logs" / "broker.log",
+                            env=self._env(), on_change=self.changed, port=broker_port)
+        self.write_broker_config()
+        self.broker.start()
+        self._pusher = asyncio.create_task(self._push_loop())
+        if self.resources_file.exists():
+            for m in json.loads(self.resources_file.read_text()):
+                self._store(m)
+        self.changed()
+
+    async def stop(self) -> None:
+        if self._pusher:
+            self._pusher.cancel()
+        children = [c for cs in self.predictors.values() for c in cs]
+        await asyncio.gather(*(c.stop() for c in children))
+        if self.broker:
+            await self.broker.stop()
+
+    # -- changes --------------------------------------------------------------------------
+
+    def changed(self) -> None:
+        """Something moved: rewrite the broker's routing table and tell it (coalesced)."""
+        self._push.set()
+
+    def write_broker_config(self) -> None:
+        write_private(self.home / "broker-config.json", json.dumps(st.broker_config(self.world())))
+
+    async def _push_loop(self) -> None:
+        async with aiohttp.ClientSession() as http:
+            while True:
+                await self._push.wait()
+                self._push.clear()
+                self.write_broker_config()
+                broker = self.broker
+                if broker is None or broker.state != RUNNING:
+                    continue
+                try:
+                    async with http.post(f"http://127.0.0.1:{broker.port}/control/reload",
+                                         headers={"Authorization": f"Bearer {self.token}"},
+                                         timeout=aiohttp.ClientTimeout(total=30)) as resp:
+                        await resp.read()
+                except (aiohttp.ClientError, TimeoutError):
+                    await asyncio.sleep(0.2)
+                    self._push.set()
+
+    def _persist(self) -> None:
+        write_private(self.resources_file, json.dumps(list(self.resources.values()), indent=1))
+
+    def _check_local(self, m: dict) -> None:
+        if m["kind"] == "Deployment":
+            containers = m["spec"]["template"]["spec"]["containers"]
+            images = [c["image"] for c in containers]
+            if not all(any(tag in image for tag in EVENT_DISPLAY_IMAGES) for image in images):
+                raise ManifestError(
+                    f"the local backend cannot run container image(s) {', '.join(images)}",
+                    field="spec.template.spec.containers",
+                    hint="locally a Deployment may only run Knative's event_display image "
+                    "(it becomes a collector); deploy models as SeldonDeployments")
+
+    def _store(self, m: dict) -> None:
+        key = resources.key(m)
+        self.resources[key] = m
+        if key[0] == "SeldonDeployment" and self.signatures.get(key) != _spec_signature(m):
+            self.signatures[key] = _spec_signature(m)
+            task = asyncio.create_task(self._restart_predictors(m))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def apply(self, manifests: list[dict]) -> list[dict]:
+        checked = [resources.validate(m) for m in manifests]
+        for m in checked:
+            self._check_local(m)
+        async with self.lock:
+            for m in checked:
+                m.pop("status", None)
+                self._store(m)
+            self._persist()
+        self.changed()
+        return [self.describe(resources.key(m)) for m in checked]
+
+    async def delete(self, kind: str, namespace: str, name: str) -> None:
+        key = (kind, namespace, name)
+        async with self.lock:
+            if key not in self.resources:
+                raise NotFoundError(f"{kind} {namespace}/{name} not found")
+            del self.resources[key]
+            self.signatures.pop(key, None)
+            self._persist()
+            for child in self.predictors.pop((namespace, name), []):
+                await child.stop()
+        self.changed()
+
+    async def _restart_predictors(self, m: dict) -> None:
+        ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
+        old = self.predictors.pop((ns, name), [])
+        ports = {c.name: c.port for c in old}
+        await asyncio.gather(*(c.stop() for c in old))
+        children = []
+        annotations = m["metadata"].get("annotations") or {}
+        for predictor in m["spec"]["predictors"]:
+            cname = f"{ns}/{name}/{predictor['name']}"
+            config = {"namespace": ns, "deployment": name, "predictor": predictor["name"],
+                      "unit": predictor["graph"], "model_class": _model_class(predictor),
+                      "python_path": annotations.get(resources.PYTHON_PATH_ANNOTATION)}
+            path = self.home / "predictors" / f"{ns}.{name}.{predictor['name']}.json"
+            write_private(path, json.dumps(config))
+            child = Child(cname, "seldon_jupyter.backends.local.predictor",
+                          ["--config", str(path)], env=self._env(), on_change=self.changed,
+                          log=self.home / "logs" / f"{ns}.{name}.{predictor['name']}.log",
+                          port=ports.get(cname, 0))
+            children.append(child)
+        self.predictors[(ns, name)] = children
+        for child in children:
+            child.start()
+        self.changed()
+
+    # -- reading --------------------------------------------------------------------------
+
+    def describe(self, key: st.Key) -> dict:
+        m = self.resources.get(key)
+        if m is None:
+            raise NotFoundError(f"{key[0]} {key[1]}/{key[2]} not found")
+        return {**m, "status": st.status_of(m, self.world())}
+
+    def list(self) -> list[dict]:
+        return [self.describe(k) for k in sorted(self.resources)]
+
+    def info(self) -> dict:
+        return {"pid": os.getpid(), "home": str(self.home),
+                "broker_port": self.broker.port if self.broker else None,
+                "broker_state": self.broker.state if self.broker else None,
+                "journal": str(self.home / "journal.sqlite")}

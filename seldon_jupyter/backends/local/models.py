@@ -1,0 +1,170 @@
+"""Loading the model a predictor serves: SKLEARN_SERVER joblib files, the iris stand-in,
+or a Python class following the Seldon wrapper convention `predict(X, features_names)`.
+
+Only paths the user named in the manifest are read. The public
+`gs://seldon-models/.../sklearn/iris` URIs cannot be downloaded here, so they are served
+by a stand-in trained on scikit-learn's bundled iris data, and the status says so.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from seldon_jupyter.errors import ModelError
+from seldon_jupyter.resources import PYTHON_PATH_ANNOTATION
+
+IRIS_PATTERN = re.compile(r"^gs://seldon-models/.*sklearn/iris/?$")
+SKLEARN_METHODS = ("predict_proba", "predict", "decision_function")
+
+
+@dataclass
+class LoadedModel:
+    """What the predictor calls, plus what it reports in status and metadata."""
+
+    predict: Any
+    class_names: list[str] | None = None
+    note: str = ""
+    image: str = "seldonio/sklearnserver"
+    accepts_json: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _parameters(unit: dict) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for param in unit.get("parameters") or []:
+        value, kind = param["value"], param.get("type", "STRING")
+        try:
+            out[param["name"]] = (int(value) if kind == "INT" else float(value)
+                                  if kind in ("FLOAT", "DOUBLE") else value.lower() == "true"
+                                  if kind == "BOOL" else json.loads(value) if kind == "JSON"
+                                  else value)
+        except ValueError as exc:
+            raise ModelError(f"parameter {param['name']!r} is not a valid {kind}: {value!r}"
+                             ) from exc
+    return out
+
+
+def local_path(uri: str) -> Path:
+    """A filesystem path from a plain path or a file:// URI; other schemes are refused."""
+    parsed = urlparse(uri)
+    if parsed.scheme in ("", "file"):
+        return Path(unquote(parsed.path) if parsed.scheme else uri).expanduser()
+    raise ModelError(
+        f"the local backend cannot download {uri!r}",
+        hint="download the model and point modelUri at the local directory or file://...")
+
+
+def _iris_stand_in() -> Any:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    return LogisticRegression(max_iter=1000).fit(X, y)
+
+
+def load_sklearn(unit: dict) -> LoadedModel:
+    uri = unit.get("modelUri") or ""
+    params = _parameters(unit)
+    method = params.get("method", "predict_proba")
+    if method not in SKLEARN_METHODS:
+        raise ModelError(f"SKLEARN_SERVER method {method!r} is not supported",
+                         hint=f"one of {', '.join(SKLEARN_METHODS)}")
+    if IRIS_PATTERN.match(uri):
+        model = _iris_stand_in()
+        note = (f"{uri} cannot be downloaded by the local backend; serving a stand-in "
+                "LogisticRegression trained on scikit-learn's bundled iris data")
+    else:
+        if not uri:
+            raise ModelError("SKLEARN_SERVER needs graph.modelUri",
+                             hint="a directory holding model.joblib, or file:///path/model.joblib")
+        path = local_path(uri)
+        target = path / "model.joblib" if path.is_dir() else path
+        if not target.exists():
+            raise ModelError(f"model file {target} does not exist",
+                             hint="SKLEARN_SERVER loads model.joblib from the modelUri directory")
+        import joblib
+
+        try:
+            model = joblib.load(target)
+        except Exception as exc:  # noqa: BLE001 - any unpickling failure is the user's file
+            raise ModelError(f"could not load {target}: {type(exc).__name__}: {exc}") from exc
+        note = f"loaded {target}"
+    if not hasattr(model, method):
+        raise ModelError(f"model {type(model).__name__} has no method {method!r}")
+    names = None
+    if method == "predict_proba":
+        names = [f"t:{i}" for i in range(len(getattr(model, "classes_", [])))] or None
+    fn = getattr(model, method)
+    return LoadedModel(predict=lambda X, _names: fn(X), class_names=names, note=note)
+
+
+def _import_class(model_class: str, path: Path) -> type:
+    module_name, _, class_name = model_class.rpartition(".")
+    if not module_name:
+        module_name = class_name = model_class
+    if not path.is_dir():
+        raise ModelError(f"python model directory {path} does not exist",
+                         hint=f"set the {PYTHON_PATH_ANNOTATION} annotation to the directory "
+                         "that holds the model module")
+    sys.path.insert(0, str(path))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - user code failed to import
+        raise ModelError(f"could not import {module_name!r} from {path}: "
+                         f"{type(exc).__name__}: {exc}") from exc
+    cls = getattr(module, class_name, None)
+    if not inspect.isclass(cls):
+        raise ModelError(f"{module_name}.py has no class {class_name!r}")
+    return cls
+
+
+def load_python(unit: dict, model_class: str, path: str) -> LoadedModel:
+    cls = _import_class(model_class, Path(path).expanduser())
+    try:
+        instance = cls(**_parameters(unit))
+    except Exception as exc:  # noqa: BLE001 - user constructor failed
+        raise ModelError(f"{model_class}(...) raised {type(exc).__name__}: {exc}") from exc
+    if hasattr(instance, "load"):
+        instance.load()
+    if not callable(getattr(instance, "predict", None)):
+        raise ModelError(f"{model_class} has no predict(X, features_names) method")
+    names = getattr(instance, "class_names", None)
+
+    def predict(X: Any, feature_names: list[str]) -> Any:
+        return instance.predict(X, feature_names)
+
+    extras = {k: getattr(instance, k) for k in ("tags", "metrics") if callable(
+        getattr(instance, k, None))}
+    return LoadedModel(predict=predict, class_names=list(names) if names else None,
+                       note=f"serving {model_class} from {path}", image="python-class",
+                       accepts_json=True, extras=extras)
+
+
+def load(unit: dict, *, model_class: str | None, path: str | None) -> LoadedModel:
+    """Load the graph's root unit; raises ModelError with the reason for the status."""
+    if unit.get("children"):
+        raise ModelError("the local backend serves single-node inference graphs only",
+                         hint="deploy each model as its own SeldonDeployment and chain them "
+                         "with triggers on the response events")
+    impl = unit.get("implementation")
+    if impl == "SKLEARN_SERVER":
+        return load_sklearn(unit)
+    if impl and impl != "UNKNOWN_IMPLEMENTATION":
+        raise ModelError(f"{impl} is not available in the local backend",
+                         hint="use SKLEARN_SERVER or a Python class locally, or the kubernetes "
+                         "backend for this server")
+    if model_class and path:
+        return load_python(unit, model_class, path)
+    raise ModelError(
+        "no model to serve: the graph has no implementation and no Python class",
+        hint=f"set implementation: SKLEARN_SERVER, or a container env MODEL_NAME plus the "
+        f"{PYTHON_PATH_ANNOTATION} annotation")
+

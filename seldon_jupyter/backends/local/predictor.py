@@ -1,0 +1,189 @@
+"""One SeldonDeployment predictor as a local process speaking the Seldon v1 REST protocol.
+
+`POST /api/v1.0/predictions` (also v0.1 and the ingress form
+`/seldon/<ns>/<sdep>/api/v1.0/predictions`) takes a SeldonMessage and answers with one,
+or with Seldon's `{"status": {...,"status": "FAILURE"}}` error. Like Seldon's executor,
+when the request carries `Ce-Specversion` the answer carries CloudEvent headers: Ce-Id
+(the puid), Ce-Specversion 0.3, Ce-Type `seldon.<sdep>.<ns>.response`, Ce-Source
+`seldon.<sdep>` and Ce-Path, so a Knative broker routes it as a reply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import numpy as np
+from aiohttp import web
+
+from seldon_jupyter.backends.local.models import LoadedModel, load
+from seldon_jupyter.backends.local.serve import announce, serve
+from seldon_jupyter.errors import ModelError, PayloadError
+from seldon_jupyter.payloads import message_array
+
+PUID_HEADER = "Seldon-Puid"
+
+
+class SeldonError(Exception):
+    def __init__(self, code: int, info: str, reason: str) -> None:
+        super().__init__(info)
+        self.code, self.info, self.reason = code, info, reason
+
+
+class Predictor:
+    def __init__(self, config: dict, model: LoadedModel) -> None:
+        self.config = config
+        self.model = model
+        self.deployment = config["deployment"]
+        self.namespace = config["namespace"]
+        self.unit = config["unit"]
+        self.feedback_count = 0
+
+    def ce_headers(self, request: web.Request, puid: str) -> dict[str, str]:
+        headers = {PUID_HEADER: puid, "X-Content-Type-Options": "nosniff"}
+        if "Ce-Specversion" in request.headers:
+            headers.update({
+                "Ce-Id": puid,
+                "Ce-Specversion": "0.3",
+                "Ce-Path": request.path,
+                "Ce-Type": f"seldon.{self.deployment}.{self.namespace}.response",
+                "Ce-Source": f"seldon.{self.deployment}",
+            })
+        return headers
+
+    async def _message(self, request: web.Request) -> dict:
+        body = await request.read()
+        if request.content_type == "application/x-www-form-urlencoded":
+            values = parse_qs(body.decode(errors="replace")).get("json")
+            if not values:
+                raise SeldonError(400, "form request has no 'json' field", "MICROSERVICE_BAD_DATA")
+            body = values[0].encode()
+        try:
+            message = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SeldonError(400, f"Invalid JSON: {exc}", "MICROSERVICE_BAD_DATA") from exc
+        if not isinstance(message, dict):
+            raise SeldonError(400, "a SeldonMessage must be a JSON object",
+                              "MICROSERVICE_BAD_DATA")
+        return message
+
+    def _predict(self, message: dict) -> dict:
+        if "jsonData" in message or "strData" in message:
+            if not self.model.accepts_json:
+                raise SeldonError(400, "SKLEARN_SERVER expects data.ndarray or data.tensor, "
+                                  "not jsonData/strData", "MICROSERVICE_BAD_DATA")
+            key = "jsonData" if "jsonData" in message else "strData"
+            return self._format(self._call(message[key], []), None)
+        try:
+            names, array = message_array(message)
+        except PayloadError as exc:
+            raise SeldonError(400, exc.message, "MICROSERVICE_BAD_DATA") from exc
+        kind = "tensor" if "tensor" in message["data"] else "ndarray"
+        return self._format(self._call(array, names), kind)
+
+    def _call(self, X: Any, names: list[str]) -> Any:
+        try:
+            return self.model.predict(X, names)
+        except SeldonError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the model's failure becomes a Seldon error
+            raise SeldonError(500, f"{type(exc).__name__}: {exc}",
+                              "MICROSERVICE_INTERNAL_ERROR") from exc
+
+    def _format(self, result: Any, kind: str | None) -> dict:
+        if isinstance(result, dict | str) or kind is None and not isinstance(
+                result, np.ndarray | list):
+            return {"strData": result} if isinstance(result, str) else {"jsonData": result}
+        array = np.asarray(result)
+        if array.dtype == object:
+            raise SeldonError(500, "model returned a ragged array", "MICROSERVICE_INTERNAL_ERROR")
+        names = self.model.class_names or (
+            [f"t:{i}" for i in range(array.shape[1])] if array.ndim == 2 else [])
+        if kind == "tensor" and array.dtype.kind in "biuf":
+            data = {"names": names, "tensor": {"shape": list(array.shape),
+                                               "values": array.ravel().tolist()}}
+        else:
+            data = {"names": names, "ndarray": array.tolist()}
+        return {"data": data}
+
+    def _meta(self, puid: str) -> dict:
+        meta: dict[str, Any] = {"puid": puid, "requestPath": {self.unit["name"]: self.model.image}}
+        for key, fn in self.model.extras.items():
+            meta[key] = fn()
+        return meta
+
+    async def predictions(self, request: web.Request) -> web.Response:
+        puid = request.headers.get(PUID_HEADER) or str(uuid.uuid4())
+        headers = self.ce_headers(request, puid)
+        try:
+            message = await self._message(request)
+            if self.model.accepts_json:
+                body = await asyncio.to_thread(self._predict, message)
+            else:
+                body = self._predict(message)
+            body["meta"] = self._meta(puid)
+            return web.json_response(body, headers=headers)
+        except SeldonError as exc:
+            return web.json_response(
+                {"status": {"code": exc.code, "info": exc.info, "reason": exc.reason,
+                            "status": "FAILURE"}}, status=exc.code, headers=headers)
+
+    async def feedback(self, request: web.Request) -> web.Response:
+        puid = request.headers.get(PUID_HEADER) or str(uuid.uuid4())
+        try:
+            message = await self._message(request)
+        except SeldonError as exc:
+            return web.json_response({"status": {"code": exc.code, "info": exc.info,
+                                                 "reason": exc.reason, "status": "FAILURE"}},
+                                     status=exc.code)
+        self.feedback_count += 1
+        reward = message.get("reward")
+        return web.json_response({"data": {"names": [], "ndarray": []},
+                                  "meta": {"puid": puid, "tags": {"reward": reward}}},
+                                 headers=self.ce_headers(request, puid))
+
+    async def metadata(self, _request: web.Request) -> web.Response:
+        return web.json_response({"name": self.config["predictor"],
+                                  "models": {self.unit["name"]: {
+                                      "name": self.unit["name"], "platform": self.model.image,
+                                      "versions": ["local"], "note": self.model.note}}})
+
+    async def ready(self, _request: web.Request) -> web.Response:
+        return web.Response(text="ready")
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=8 * 1024 * 1024)
+        for prefix in ("/api/v1.0", "/api/v0.1",
+                       f"/seldon/{self.namespace}/{self.deployment}/api/v1.0"):
+            app.router.add_post(f"{prefix}/predictions", self.predictions)
+            app.router.add_post(f"{prefix}/feedback", self.feedback)
+        app.router.add_get("/api/v1.0/metadata", self.metadata)
+        for path in ("/ready", "/live", "/health/ping"):
+            app.router.add_get(path, self.ready)
+        return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="seldon-jupyter local predictor")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    config = json.loads(Path(args.config).read_text())
+    try:
+        model = load(config["unit"], model_class=config.get("model_class"),
+                     path=config.get("python_path"))
+    except ModelError as exc:
+        announce(error=exc.message, hint=exc.hint)
+        raise SystemExit(3) from None
+    predictor = Predictor(config, model)
+    announce(loaded=model.note)
+    asyncio.run(serve(predictor.app(), port=args.port))
+
+
+if __name__ == "__main__":
+    main()

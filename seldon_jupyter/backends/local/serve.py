@@ -1,0 +1,76 @@
+"""Running one local server process (broker, predictor, supervisor) on loopback.
+
+Each process binds 127.0.0.1 (a port given, or a free one), then prints one JSON line
+`{"port": N}` on stdout so whoever started it learns the address, and exits when its
+parent goes away so no orphan keeps a port after the supervisor dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from seldon_jupyter.errors import BackendError
+
+PARENT_POLL = 0.5
+
+
+def check_loopback(host: str, *, allow_remote: bool = False) -> str:
+    """Refuse anything but a loopback address unless the caller explicitly allows it."""
+    if allow_remote:
+        return host
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise BackendError(f"refusing to bind {host!r}: local servers listen on loopback only",
+                           hint="use 127.0.0.1, or pass allow_remote=True if you really mean it")
+    return host
+
+
+def announce(**fields: object) -> None:
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        if os.getppid() != parent:
+            stop.set()
+            return
+        await asyncio.sleep(PARENT_POLL)
+
+
+async def serve(app: web.Application, *, host: str = "127.0.0.1", port: int = 0,
+                on_started: Callable[[int], Awaitable[None]] | None = None,
+                watch_parent: bool = True, allow_remote: bool = False) -> None:
+    """Serve until SIGTERM/SIGINT or the parent process exits."""
+    check_loopback(host, allow_remote=allow_remote)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    watcher = (asyncio.create_task(_watch_parent(os.getppid(), stop)) if watch_parent
+               else None)
+    if on_started is not None:
+        await on_started(bound)
+    announce(port=bound, pid=os.getpid())
+    try:
+        await stop.wait()
+    finally:
+        if watcher:
+            watcher.cancel()
+        await runner.cleanup()

@@ -1,0 +1,145 @@
+"""The `seldon-jupyter` command: manage the local cluster and drive a Session from a shell.
+
+`local up|down|status` starts, stops and shows the embedded cluster; `apply`, `get`,
+`delete`, `send` and `responses` are the Session methods for scripts and CI. Errors are
+printed as one readable message (exit code 1), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from seldon_jupyter.backends.local.client import LocalBackend
+from seldon_jupyter.errors import SeldonJupyterError
+from seldon_jupyter.session import Session
+
+
+def _table(rows: list[dict]) -> str:
+    if not rows:
+        return "(nothing)"
+    return pd.DataFrame(rows).to_string(index=False)
+
+
+def _resources(session: Session, kind: str | None) -> str:
+    return _table([{"KIND": r.kind, "NAMESPACE": r.namespace, "NAME": r.name,
+                    "STATE": r.state, "ADDRESS": r.address or "", "REASON": r.reason[:60]}
+                   for r in session.status(kind)])
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    backend = LocalBackend(args.home, start=False)
+    if args.action == "up":
+        state = backend.up()
+        print(f"local cluster running: control http://127.0.0.1:{state.control_port}, "
+              f"broker http://127.0.0.1:{state.broker_port} (home {backend.home})")
+    elif args.action == "down":
+        print("stopped" if backend.down() else "no local cluster was running")
+    else:
+        state = backend.running()
+        if state is None:
+            print(f"no local cluster running (home {backend.home})")
+            return 3
+        info = backend.info()
+        print(f"running: pid {state.pid}, broker http://127.0.0.1:{state.broker_port} "
+              f"({info['broker_state']}), journal {info['journal']}")
+        print(_resources(Session(backend), None))
+    return 0
+
+
+def _session(args: argparse.Namespace) -> Session:
+    return Session(LocalBackend(args.home), namespace=args.namespace, broker=args.broker)
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.filename == "-" else Path(args.filename).read_text()
+    for res in _session(args).apply(text, wait=args.wait, timeout=args.timeout):
+        print(f"{res.kind.lower()}/{res.name} applied ({res.state})")
+    return 0
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    print(_resources(_session(args), args.kind))
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    _session(args).delete(args.kind, args.name)
+    print(f"{args.kind}/{args.name} deleted")
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    try:
+        data = json.loads(args.data)
+    except ValueError as exc:
+        print(f"error: --data is not JSON: {exc}", file=sys.stderr)
+        return 2
+    result = _session(args).send(data, type=args.type, source=args.source,
+                                 specversion=args.specversion, structured=args.structured)
+    print(f"sent {result.id}: HTTP {result.status}")
+    return 0
+
+
+def cmd_responses(args: argparse.Namespace) -> int:
+    frame = _session(args).responses(type=args.type, wait=args.wait, count=args.count)
+    columns = [c for c in frame.columns if c not in ("attributes", "data")]
+    print(frame[columns].tail(args.limit).to_string(index=False) if len(frame) else "(none)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="seldon-jupyter", description=__doc__.split("\n")[0])
+    p.add_argument("--home", help="local cluster workdir (default $SELDON_JUPYTER_HOME)")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("--broker", default="default")
+    sub = p.add_subparsers(dest="command", required=True)
+    local = sub.add_parser("local", help="start, stop or show the local cluster")
+    local.add_argument("action", choices=["up", "down", "status"])
+    local.set_defaults(func=cmd_local)
+    apply = sub.add_parser("apply", help="apply manifests from a YAML file (- for stdin)")
+    apply.add_argument("-f", "--filename", required=True)
+    apply.add_argument("--wait", action="store_true")
+    apply.add_argument("--timeout", type=float, default=120.0)
+    apply.set_defaults(func=cmd_apply)
+    get = sub.add_parser("get", help="list resources with their state")
+    get.add_argument("kind", nargs="?")
+    get.set_defaults(func=cmd_get)
+    delete = sub.add_parser("delete", help="delete a resource")
+    delete.add_argument("kind")
+    delete.add_argument("name")
+    delete.set_defaults(func=cmd_delete)
+    send = sub.add_parser("send", help="send one CloudEvent to the broker")
+    send.add_argument("--type", required=True)
+    send.add_argument("--source", default="seldon-jupyter.cli")
+    send.add_argument("--data", default='{"data": {"ndarray": [[1, 2, 3, 4]]}}')
+    send.add_argument("--specversion", default="1.0", choices=["1.0", "0.3"])
+    send.add_argument("--structured", action="store_true")
+    send.set_defaults(func=cmd_send)
+    responses = sub.add_parser("responses", help="print collected response events")
+    responses.add_argument("--type")
+    responses.add_argument("--wait", type=float)
+    responses.add_argument("--count", type=int)
+    responses.add_argument("--limit", type=int, default=20)
+    responses.set_defaults(func=cmd_responses)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SeldonJupyterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

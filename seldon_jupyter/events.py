@@ -1,0 +1,342 @@
+"""CloudEvents in and out of HTTP: the only module that imports the cloudevents SDK.
+
+Events travel through the package as `Event`: the context attributes as strings and the
+data as the exact body bytes, so the broker can route on attributes and forward bodies
+unparsed. Validation is the SDK's (spec 1.0 and 0.3); this module adds the HTTP binary,
+structured and batched encodings on top and turns every failure into `EventError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, unquote
+
+from cloudevents.core.bindings.common import decode_header_value
+from cloudevents.core.exceptions import BaseCloudEventException
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v03.event import CloudEvent as CloudEventV03
+from cloudevents.core.v1.event import CloudEvent as CloudEventV1
+
+from seldon_jupyter.errors import EventError
+
+SPECVERSIONS = {"1.0": CloudEventV1, "0.3": CloudEventV03}
+REQUIRED = ("id", "source", "specversion", "type")
+STRUCTURED = "application/cloudevents+json"
+BATCH = "application/cloudevents-batch+json"
+_EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+_JSON_TYPE = JSONFormat.JSON_CONTENT_TYPE_PATTERN
+# CloudEvents HTTP binding 3.1.3.2: printable ASCII except space, '"' and '%' stay as they are.
+_HEADER_SAFE = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in ' "%')
+_CORE = {
+    "1.0": {"id", "source", "specversion", "type", "datacontenttype", "dataschema", "subject",
+            "time"},
+    "0.3": {"id", "source", "specversion", "type", "datacontenttype", "schemaurl", "subject",
+            "time", "datacontentencoding"},
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """A CloudEvent as it travels: string attributes plus the raw data bytes."""
+
+    attributes: Mapping[str, str]
+    data: bytes = b""
+    _json: list[Any] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.attributes["id"]
+
+    @property
+    def type(self) -> str:
+        return self.attributes["type"]
+
+    @property
+    def source(self) -> str:
+        return self.attributes["source"]
+
+    @property
+    def specversion(self) -> str:
+        return self.attributes["specversion"]
+
+    @property
+    def datacontenttype(self) -> str | None:
+        return self.attributes.get("datacontenttype")
+
+    @property
+    def time(self) -> str | None:
+        return self.attributes.get("time")
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        core = _CORE.get(self.specversion, _CORE["1.0"])
+        return {k: v for k, v in self.attributes.items() if k not in core}
+
+    def json(self) -> Any:
+        """The data parsed as JSON (cached); EventError when it is not JSON."""
+        if not self._json:
+            try:
+                self._json.append(json.loads(self.data) if self.data else None)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise EventError(
+                    f"event {self.id!r} data is not JSON ({exc})",
+                    hint="read .data for the raw bytes",
+                ) from exc
+        return self._json[0]
+
+    def with_attributes(self, **changes: str | None) -> Event:
+        """A copy with attributes set (or removed where the value is None)."""
+        attrs = dict(self.attributes)
+        for key, value in changes.items():
+            if value is None:
+                attrs.pop(key, None)
+            else:
+                attrs[key] = value
+        return Event(attrs, self.data)
+
+
+def is_json_type(content_type: str | None) -> bool:
+    return content_type is None or bool(_JSON_TYPE.match(content_type))
+
+
+def validate(attributes: Mapping[str, str]) -> None:
+    """Check attributes as the spec demands; raise EventError naming what is wrong."""
+    missing = [name for name in REQUIRED if not attributes.get(name)]
+    if missing:
+        raise EventError(
+            f"CloudEvent is missing required attribute(s): {', '.join(missing)}",
+            hint="binary mode needs ce-id, ce-source, ce-specversion and ce-type headers",
+        )
+    version = attributes["specversion"]
+    factory = SPECVERSIONS.get(version)
+    if factory is None:
+        raise EventError(
+            f"unsupported CloudEvents specversion {version!r}",
+            hint="use specversion 1.0 or 0.3",
+        )
+    for name in attributes:
+        if name not in _CORE[version] and not _EXTENSION_NAME.match(name):
+            raise EventError(
+                f"invalid extension attribute name {name!r}",
+                hint="extension names are 1-20 lowercase letters or digits (a-z, 0-9)",
+            )
+    checked: dict[str, Any] = dict(attributes)
+    if "time" in checked:
+        try:
+            checked["time"] = decode_header_value("time", checked["time"])
+        except (ValueError, OverflowError) as exc:
+            raise EventError(
+                f"attribute 'time' is not an RFC 3339 timestamp: {attributes['time']!r}",
+                hint="for example 2024-05-01T12:00:00Z",
+            ) from exc
+    else:
+        checked["time"] = datetime.now(UTC)  # the SDK requires one; the event keeps none
+    try:
+        factory(checked, None)
+    except BaseCloudEventException as exc:
+        raise EventError(f"invalid CloudEvent: {exc}") from exc
+
+
+def encode_data(data: Any, datacontenttype: str | None) -> bytes:
+    """Bytes for an event body: JSON for dicts/lists/numbers, UTF-8 for text."""
+    if data is None:
+        return b""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    if isinstance(data, str) and not is_json_type(datacontenttype):
+        return data.encode()
+    try:
+        return json.dumps(data, separators=(",", ":")).encode()
+    except (TypeError, ValueError) as exc:
+        raise EventError(
+            f"event data of type {type(data).__name__} is not JSON serialisable ({exc})",
+            hint="pass a dict, list, str or bytes; seldon_jupyter.payloads builds Seldon payloads",
+        ) from exc
+
+
+def new_event(
+    data: Any = None,
+    *,
+    type: str,  # noqa: A002 - the CloudEvents attribute is called type
+    source: str,
+    id: str | None = None,  # noqa: A002
+    specversion: str = "1.0",
+    datacontenttype: str | None = "application/json",
+    time: datetime | str | None = None,
+    subject: str | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> Event:
+    """Build and validate an event; data is JSON-encoded unless it is bytes or text."""
+    attrs: dict[str, str] = {
+        "specversion": specversion,
+        "id": id or str(uuid.uuid4()),
+        "source": source,
+        "type": type,
+    }
+    if time is not None:
+        attrs["time"] = _rfc3339(time) if isinstance(time, datetime) else time
+    if subject is not None:
+        attrs["subject"] = subject
+    if datacontenttype is not None and data is not None:
+        attrs["datacontenttype"] = datacontenttype
+    for name, value in (extensions or {}).items():
+        attrs[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    validate(attrs)
+    return Event(attrs, encode_data(data, datacontenttype))
+
+
+def _rfc3339(moment: datetime) -> str:
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def to_binary(event: Event) -> tuple[dict[str, str], bytes]:
+    """HTTP binary mode: ce-* headers (percent-encoded) and the data as the body."""
+    headers: dict[str, str] = {}
+    for name, value in event.attributes.items():
+        if name == "datacontenttype":
+            headers["content-type"] = value
+        else:
+            headers["ce-" + name] = quote(value, safe=_HEADER_SAFE)
+    return headers, event.data
+
+
+def _structured_dict(event: Event) -> dict[str, Any]:
+    body: dict[str, Any] = dict(event.attributes)
+    if not event.data:
+        return body
+    if is_json_type(event.datacontenttype):
+        try:
+            body["data"] = json.loads(event.data)
+            return body
+        except (ValueError, UnicodeDecodeError):
+            pass
+    elif (event.datacontenttype or "").startswith("text/"):
+        try:
+            body["data"] = event.data.decode()
+            return body
+        except UnicodeDecodeError:
+            pass
+    encoded = base64.b64encode(event.data).decode()
+    if event.specversion == "0.3":
+        body["datacontentencoding"] = "base64"
+        body["data"] = encoded
+    else:
+        body["data_base64"] = encoded
+    return body
+
+
+def to_structured(event: Event) -> tuple[dict[str, str], bytes]:
+    """HTTP structured mode: the whole event as one JSON document."""
+    return {"content-type": STRUCTURED}, json.dumps(_structured_dict(event)).encode()
+
+
+def to_batch(events: Iterable[Event]) -> tuple[dict[str, str], bytes]:
+    """HTTP batched mode: a JSON array of structured events."""
+    return {"content-type": BATCH}, json.dumps([_structured_dict(e) for e in events]).encode()
+
+
+def _from_mapping(raw: Any, where: str) -> Event:
+    if not isinstance(raw, dict):
+        raise EventError(f"{where} must be a JSON object, got {type(raw).__name__}")
+    attrs: dict[str, str] = {}
+    for name, value in raw.items():
+        if name in ("data", "data_base64"):
+            continue
+        if isinstance(value, dict | list) or value is None:
+            raise EventError(f"{where}: attribute {name!r} must be a string, number or boolean")
+        attrs[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    validate(attrs)
+    ctype = attrs.get("datacontenttype")
+    if "data_base64" in raw:
+        try:
+            data = base64.b64decode(raw["data_base64"], validate=True)
+        except (ValueError, TypeError) as exc:
+            raise EventError(f"{where}: data_base64 is not valid base64") from exc
+    elif attrs.get("datacontentencoding", "").lower() == "base64" and "data" in raw:
+        try:
+            data = base64.b64decode(raw["data"], validate=True)
+        except (ValueError, TypeError) as exc:
+            raise EventError(f"{where}: data is not valid base64") from exc
+    elif "data" in raw:
+        value = raw["data"]
+        data = value.encode() if isinstance(value, str) and not is_json_type(ctype) else (
+            encode_data(value, "application/json"))
+        if ctype is None:
+            attrs["datacontenttype"] = "application/json"
+    else:
+        data = b""
+    return Event(attrs, data)
+
+
+def _load_json(body: bytes, what: str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise EventError(f"{what} body is not valid JSON ({exc})") from exc
+
+
+def from_structured(body: bytes) -> Event:
+    return _from_mapping(_load_json(body, "structured CloudEvent"), "structured CloudEvent")
+
+
+def from_batch(body: bytes) -> list[Event]:
+    raw = _load_json(body, "batched CloudEvents")
+    if not isinstance(raw, list):
+        raise EventError("batched CloudEvents must be a JSON array of structured events")
+    return [_from_mapping(item, f"batch item {i}") for i, item in enumerate(raw)]
+
+
+def from_binary(headers: Mapping[str, str], body: bytes) -> Event:
+    attrs: dict[str, str] = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower.startswith("ce-"):
+            attrs[lower[3:]] = unquote(value)
+        elif lower == "content-type":
+            attrs["datacontenttype"] = value
+    validate(attrs)
+    return Event(attrs, bytes(body))
+
+
+def content_mode(headers: Mapping[str, str]) -> str:
+    """'binary', 'structured', 'batch' or 'none' (not a CloudEvent at all)."""
+    ctype = ""
+    has_ce = False
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower == "content-type":
+            ctype = value.split(";", 1)[0].strip().lower()
+        elif lower == "ce-specversion":
+            has_ce = True
+    if ctype == BATCH:
+        return "batch"
+    if ctype == STRUCTURED:
+        return "structured"
+    return "binary" if has_ce else "none"
+
+
+def from_http(headers: Mapping[str, str], body: bytes) -> Event:
+    """Parse one event from an HTTP message (binary or structured mode)."""
+    mode = content_mode(headers)
+    if mode == "structured":
+        return from_structured(body)
+    if mode == "binary":
+        return from_binary(headers, body)
+    if mode == "batch":
+        raise EventError(
+            "batched CloudEvents are not accepted here",
+            hint="send events one at a time (Session.send_many does that concurrently)",
+        )
+    raise EventError(
+        "request is not a CloudEvent: no ce-specversion header and Content-Type is not "
+        f"{STRUCTURED}",
+        hint="add ce-id, ce-source, ce-specversion and ce-type headers (binary mode)",
+    )

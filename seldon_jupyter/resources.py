@@ -1,0 +1,210 @@
+"""Manifests: load them from YAML, build them from a few arguments, validate them.
+
+Everything the package deploys is a plain `kubectl apply`-able dict, whichever backend
+takes it. YAML is read with the safe loader only; validation lives in `schemas`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import yaml
+
+from seldon_jupyter import schemas
+from seldon_jupyter.errors import ManifestError
+
+IRIS_URI = "gs://seldon-models/v1.19.0/sklearn/iris"
+EVENT_DISPLAY_IMAGE = "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display"
+PYTHON_PATH_ANNOTATION = "seldon-jupyter.io/python-path"
+SHORT_KINDS = {
+    "sdep": "SeldonDeployment", "seldondeployment": "SeldonDeployment",
+    "broker": "Broker", "trigger": "Trigger", "service": "Service", "svc": "Service",
+    "deployment": "Deployment", "deploy": "Deployment",
+}
+
+
+def canonical_kind(kind: str) -> str:
+    """'sdep', 'triggers', 'svc'... as the Kind name; unknown names come back unchanged."""
+    return SHORT_KINDS.get(kind.lower().removesuffix("s"), kind)
+
+
+def key(manifest: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(kind, namespace, name) - how resources are told apart."""
+    meta = manifest.get("metadata") or {}
+    return manifest["kind"], meta.get("namespace", "default"), meta["name"]
+
+
+def load(source: str | Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> list[dict]:
+    """Manifests from YAML text (one or more documents), a dict, or a list of dicts."""
+    if isinstance(source, str):
+        try:
+            docs = [d for d in yaml.safe_load_all(source) if d is not None]
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise ManifestError(f"YAML does not parse{where}: {problem}",
+                                hint="check indentation and quoting") from exc
+    elif isinstance(source, Mapping):
+        docs = [source]
+    else:
+        docs = list(source)
+    out: list[dict] = []
+    for i, doc in enumerate(docs):
+        if not isinstance(doc, Mapping):
+            raise ManifestError(f"document {i + 1} is a {type(doc).__name__}, not a mapping",
+                                hint="each YAML document must be one Kubernetes object")
+        if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+            out.extend(load(doc["items"]))
+        else:
+            out.append(copy.deepcopy(dict(doc)))
+    if not out:
+        raise ManifestError("no manifests found", hint="the YAML held only empty documents")
+    return out
+
+
+def validate(manifest: Mapping[str, Any], namespace: str = "default") -> dict:
+    """Return a normalised copy (namespace filled in) or raise ManifestError naming the field."""
+    m = copy.deepcopy(dict(manifest))
+    api_version, kind = m.get("apiVersion"), m.get("kind")
+    if not isinstance(api_version, str) or not api_version:
+        raise ManifestError("missing field(s)", field="apiVersion")
+    if not isinstance(kind, str) or not kind:
+        raise ManifestError("missing field(s)", field="kind")
+    if api_version in schemas.OLD_EVENTING:
+        raise ManifestError(
+            f"no matches for kind {kind!r} in version {api_version!r}: Knative Eventing "
+            "no longer serves that version", field="apiVersion",
+            hint=f"use apiVersion: {schemas.EVENTING} (same fields)")
+    checker = schemas.KINDS.get((api_version, kind))
+    if checker is None:
+        known = sorted({f"{k} ({v})" for v, k in schemas.KINDS})
+        raise ManifestError(f"unsupported kind {kind!r} in version {api_version!r}",
+                            field="kind", hint="supported: " + ", ".join(known))
+    meta = m.get("metadata")
+    if not isinstance(meta, dict):
+        raise ManifestError("missing field(s)", field="metadata")
+    meta.setdefault("namespace", namespace)
+    schemas.check_name(meta["namespace"], "metadata.namespace", label=True)
+    for section in ("labels", "annotations"):
+        values = meta.get(section) or {}
+        if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+            raise ManifestError("must map strings to strings", field=f"metadata.{section}")
+    checker(m)
+    return m
+
+
+def seldon_deployment(
+    name: str,
+    *,
+    model_uri: str = IRIS_URI,
+    implementation: str = "SKLEARN_SERVER",
+    namespace: str = "default",
+    predictor: str = "default",
+    model_name: str = "classifier",
+    replicas: int = 1,
+    parameters: Mapping[str, Any] | None = None,
+) -> dict:
+    """A SeldonDeployment serving one prepackaged-server model (SKLEARN_SERVER by default)."""
+    graph: dict[str, Any] = {"name": model_name, "implementation": implementation,
+                             "modelUri": model_uri, "children": []}
+    if parameters:
+        graph["parameters"] = [_parameter(k, v) for k, v in parameters.items()]
+    return {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"predictors": [{"name": predictor, "replicas": replicas, "graph": graph}]},
+    }
+
+
+def python_deployment(name: str, *, model_class: str, path: str, namespace: str = "default",
+                      predictor: str = "default", image: str = "seldon-jupyter/python-model:local",
+                      parameters: Mapping[str, Any] | None = None) -> dict:
+    """A SeldonDeployment for a Python class with predict(X, features_names).
+
+    `model_class` follows the Seldon wrapper's MODEL_NAME ("MyModel" = class MyModel in
+    MyModel.py, or "module.Class"); `path` is the directory holding the module.
+    """
+    graph: dict[str, Any] = {"name": "model", "type": "MODEL", "children": []}
+    if parameters:
+        graph["parameters"] = [_parameter(k, v) for k, v in parameters.items()]
+    container = {"name": "model", "image": image,
+                 "env": [{"name": "MODEL_NAME", "value": model_class}]}
+    return {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "metadata": {"name": name, "namespace": namespace,
+                     "annotations": {PYTHON_PATH_ANNOTATION: str(path)}},
+        "spec": {"predictors": [{"name": predictor, "replicas": 1, "graph": graph,
+                                 "componentSpecs": [{"spec": {"containers": [container]}}]}]},
+    }
+
+
+def _parameter(name: str, value: Any) -> dict:
+    kind = ("BOOL" if isinstance(value, bool) else "INT" if isinstance(value, int)
+            else "FLOAT" if isinstance(value, float) else "STRING")
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return {"name": name, "type": kind, "value": text}
+
+
+def broker(name: str = "default", *, namespace: str = "default",
+           delivery: Mapping[str, Any] | None = None) -> dict:
+    spec: dict[str, Any] = {"delivery": dict(delivery)} if delivery else {}
+    return {"apiVersion": schemas.EVENTING, "kind": "Broker",
+            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def trigger(
+    name: str,
+    *,
+    broker: str = "default",
+    namespace: str = "default",
+    filter: Mapping[str, str] | None = None,  # noqa: A002 - the Knative field is called filter
+    deployment: str | None = None,
+    service: str | None = None,
+    uri: str | None = None,
+    delivery: Mapping[str, Any] | None = None,
+) -> dict:
+    """A Trigger whose subscriber is a SeldonDeployment, a Service, a URI, or a ref + uri path."""
+    subscriber: dict[str, Any] = {}
+    if deployment and service:
+        raise ManifestError("give a deployment or a service as subscriber, not both",
+                            field="spec.subscriber")
+    if deployment:
+        subscriber["ref"] = {"apiVersion": "machinelearning.seldon.io/v1",
+                             "kind": "SeldonDeployment", "name": deployment}
+    if service:
+        subscriber["ref"] = {"apiVersion": "v1", "kind": "Service", "name": service}
+    if uri:
+        subscriber["uri"] = uri
+    spec: dict[str, Any] = {"broker": broker, "subscriber": subscriber}
+    if filter:
+        spec["filter"] = {"attributes": dict(filter)}
+    if delivery:
+        spec["delivery"] = dict(delivery)
+    return {"apiVersion": schemas.EVENTING, "kind": "Trigger",
+            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def event_display(name: str = "event-display", *, namespace: str = "default") -> list[dict]:
+    """The walkthrough's event-display sink: a Deployment and the Service in front of it."""
+    labels = {"app": name}
+    return [
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": name, "namespace": namespace},
+         "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                  "template": {"metadata": {"labels": labels},
+                               "spec": {"containers": [{"name": "event-display",
+                                                        "image": EVENT_DISPLAY_IMAGE}]}}}},
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": name, "namespace": namespace},
+         "spec": {"selector": labels,
+                  "ports": [{"protocol": "TCP", "port": 80, "targetPort": 8080}]}},
+    ]
+
+
+def to_yaml(manifests: Iterable[Mapping[str, Any]]) -> str:
+    return yaml.safe_dump_all([dict(m) for m in manifests], sort_keys=False)

@@ -1,0 +1,125 @@
+"""Posting CloudEvents to a broker: one at a time (requests) or in bulk (aiohttp).
+
+The broker's answer is translated here: 202 is success, 400/404/405/413 become a
+`SendError` or `NotFoundError` that repeats the broker's reason and says what to do.
+Bulk sending keeps a bounded number of requests in flight and can hold a target rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import aiohttp
+import requests
+
+from seldon_jupyter import events
+from seldon_jupyter.backends import SendTarget
+from seldon_jupyter.errors import NotFoundError, SendError
+from seldon_jupyter.events import Event
+
+
+@dataclass(frozen=True)
+class SendResult:
+    id: str
+    type: str
+    status: int
+    seq: int | None = None
+
+
+@dataclass(frozen=True)
+class SendSummary:
+    sent: int
+    failed: int
+    elapsed_s: float
+    ids: list[str] = field(repr=False)
+    errors: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+def encode(event: Event, structured: bool) -> tuple[dict[str, str], bytes]:
+    return events.to_structured(event) if structured else events.to_binary(event)
+
+
+def check_answer(target: SendTarget, status: int, text: str) -> None:
+    if 200 <= status < 300:
+        return
+    reason = text.strip() or f"HTTP {status}"
+    if status == 404:
+        raise NotFoundError(f"no broker at {target.url}: {reason}",
+                            hint="apply a Broker first, e.g. session.apply(resources.broker())")
+    if status == 400:
+        raise SendError(f"the broker refused the event: {reason}", status=status,
+                        hint="check the CloudEvent attributes (id, source, type, specversion)")
+    if status == 413:
+        raise SendError(f"the event is too large for the broker: {reason}", status=status,
+                        hint="send smaller batches of rows per event")
+    raise SendError(f"the broker answered HTTP {status}: {reason}", status=status)
+
+
+def send_one(http: requests.Session, target: SendTarget, event: Event, *,
+             structured: bool = False, timeout: float = 30.0) -> SendResult:
+    headers, body = encode(event, structured)
+    try:
+        resp = http.post(target.url, data=body, headers={**target.headers, **headers},
+                         timeout=timeout)
+    except requests.RequestException as exc:
+        raise SendError(f"could not reach the broker at {target.url}: {exc}",
+                        hint="is the backend running? try session.status()") from exc
+    check_answer(target, resp.status_code, resp.text)
+    seq = resp.headers.get("X-Seldon-Jupyter-Seq")
+    return SendResult(event.id, event.type, resp.status_code, int(seq) if seq else None)
+
+
+async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: bool = False,
+                    concurrency: int = 32, rate: float | None = None, timeout: float = 30.0,
+                    progress: Callable[[int, int], None] | None = None) -> SendSummary:
+    """Send every event, at most `concurrency` in flight, at most `rate` per second."""
+    if concurrency < 1:
+        raise SendError("concurrency must be at least 1")
+    if rate is not None and rate <= 0:
+        raise SendError("rate must be a positive number of events per second")
+    sem = asyncio.Semaphore(concurrency)
+    start = time.perf_counter()
+    errors: list[str] = []
+    done = 0
+    ok_ids: list[str] = []
+
+    async def one(i: int, event: Event, http: aiohttp.ClientSession) -> None:
+        nonlocal done
+        if rate is not None:
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        headers, body = encode(event, structured)
+        async with sem:
+            try:
+                async with http.post(target.url, data=body,
+                                     headers={**target.headers, **headers}) as resp:
+                    check_answer(target, resp.status, await resp.text())
+                ok_ids.append(event.id)
+            except (aiohttp.ClientError, TimeoutError, SendError, NotFoundError) as exc:
+                errors.append(f"{event.id}: {exc}")
+        done += 1
+        if progress is not None:
+            progress(done, len(batch))
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=timeout)) as http:
+        if rate is None:
+            await asyncio.gather(*(one(i, e, http) for i, e in enumerate(batch)))
+        else:  # paced: create tasks lazily so a long stream does not hold all of them at once
+            window: set[asyncio.Task] = set()
+            for i, e in enumerate(batch):
+                window.add(asyncio.create_task(one(i, e, http)))
+                if len(window) >= concurrency * 4:
+                    _, window = await asyncio.wait(window, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.gather(*window)
+    return SendSummary(sent=len(ok_ids), failed=len(errors),
+                       elapsed_s=time.perf_counter() - start, ids=ok_ids, errors=errors)

@@ -1,0 +1,237 @@
+"""`Session`: the one facade that magics, widgets, the CLI and the server extension call.
+
+Synchronous methods for deploying manifests, waiting for them, sending CloudEvents and
+reading the responses back as DataFrames; async work runs on the package's private
+event loop. The backend (local by default) is chosen once, at construction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import requests
+
+from seldon_jupyter import _loop, backends, events, resources, sender, store
+from seldon_jupyter.backends import Backend, Resource
+from seldon_jupyter.errors import NotReadyError, PayloadError, SeldonJupyterError
+from seldon_jupyter.events import Event
+from seldon_jupyter.payloads import to_seldon
+
+DEFAULT_SOURCE = "seldon-jupyter"
+POLL = 0.05
+
+
+def request_type(deployment: str, namespace: str = "default") -> str:
+    """The event type the walkthrough's trigger filters on for a deployment."""
+    return f"seldon.{deployment}.{namespace}.request"
+
+
+def response_type(deployment: str, namespace: str = "default") -> str:
+    """The type Seldon gives the CloudEvent answer of a deployment."""
+    return f"seldon.{deployment}.{namespace}.response"
+
+
+class Session:
+    def __init__(self, backend: str | Backend = "local", *, namespace: str = "default",
+                 broker: str = "default", source: str = DEFAULT_SOURCE, **options: Any) -> None:
+        self.backend: Backend = backends.create(backend, **options) if isinstance(
+            backend, str) else backend
+        self.namespace = namespace
+        self.broker = broker
+        self.source = source
+        self._http = requests.Session()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+        self.backend.close()
+
+    # -- resources ---------------------------------------------------------------------------
+
+    def apply(self, manifests: str | Mapping[str, Any] | Iterable[Mapping[str, Any]], *,
+              wait: bool = False, timeout: float = 120.0) -> list[Resource]:
+        """Create or update manifests (YAML text, a dict or a list); optionally wait for Ready."""
+        loaded = [resources.validate(m, self.namespace) for m in resources.load(manifests)]
+        applied = self.backend.apply(loaded)
+        return self.wait_ready(*applied, timeout=timeout) if wait else applied
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> Resource:
+        return self.backend.get(resources.canonical_kind(kind), namespace or self.namespace, name)
+
+    def status(self, kind: str | None = None) -> list[Resource]:
+        wanted = resources.canonical_kind(kind) if kind else None
+        return [r for r in self.backend.list() if wanted is None or r.kind == wanted]
+
+    def wait_ready(self, *targets: Resource | tuple[str, str] | Mapping[str, Any],
+                   timeout: float = 120.0) -> list[Resource]:
+        """Wait until every target (all resources if none given) is Ready/Available.
+
+        Raises NotReadyError with the controller's reason when one fails or time runs out.
+        """
+        keys = [self._key(t) for t in targets] or [
+            (r.kind, r.namespace, r.name) for r in self.backend.list()]
+        deadline = time.monotonic() + timeout
+        current: list[Resource] = []
+        while True:
+            current = [self.backend.get(*k) for k in keys]
+            failed = [r for r in current if r.failed]
+            if failed:
+                raise NotReadyError("; ".join(f"{r.kind} {r.namespace}/{r.name} failed: "
+                                              f"{r.reason}" for r in failed))
+            if all(r.ready for r in current):
+                return current
+            if time.monotonic() >= deadline:
+                waiting = [r for r in current if not r.ready]
+                raise NotReadyError(
+                    f"not ready after {timeout:g}s: " + "; ".join(
+                        f"{r.kind} {r.namespace}/{r.name} is {r.state}"
+                        + (f" ({r.reason})" if r.reason else "") for r in waiting),
+                    hint="raise timeout=, or look at session.status() for the reason")
+            time.sleep(POLL * 2)
+
+    def _key(self, target: Resource | tuple[str, str] | Mapping[str, Any]) -> tuple[str, str, str]:
+        if isinstance(target, Resource):
+            return target.kind, target.namespace, target.name
+        if isinstance(target, tuple):
+            return resources.canonical_kind(target[0]), self.namespace, target[1]
+        meta = target.get("metadata") or {}
+        return target["kind"], meta.get("namespace", self.namespace), meta["name"]
+
+    def delete(self, kind: str | Mapping[str, Any], name: str | None = None,
+               namespace: str | None = None) -> None:
+        """Delete by (kind, name) or by manifest(s)."""
+        if isinstance(kind, str) and name is not None:
+            self.backend.delete(resources.canonical_kind(kind), namespace or self.namespace, name)
+            return
+        for m in resources.load(kind):
+            meta = m.get("metadata") or {}
+            self.backend.delete(m["kind"], meta.get("namespace", self.namespace), meta["name"])
+
+    # -- conveniences for the walkthrough ----------------------------------------------------
+
+    def deploy(self, name: str, *, model_uri: str = resources.IRIS_URI,
+               implementation: str = "SKLEARN_SERVER", wait: bool = True,
+               timeout: float = 120.0, **kw: Any) -> Resource:
+        manifest = resources.seldon_deployment(name, model_uri=model_uri,
+                                               implementation=implementation,
+                                               namespace=self.namespace, **kw)
+        return self.apply(manifest, wait=wait, timeout=timeout)[0]
+
+    def ensure_broker(self, name: str | None = None, **kw: Any) -> Resource:
+        return self.apply(resources.broker(name or self.broker, namespace=self.namespace, **kw),
+                          wait=True, timeout=60)[0]
+
+    def collector(self, name: str = "event-display", *, type: str | None = None,  # noqa: A002
+                  source: str | None = None, trigger: str | None = None) -> list[Resource]:
+        """The walkthrough's event-display sink plus a Trigger feeding it matching events."""
+        flt = {k: v for k, v in (("type", type), ("source", source)) if v}
+        manifests = [*resources.event_display(name, namespace=self.namespace),
+                     resources.trigger(trigger or name, broker=self.broker,
+                                       namespace=self.namespace, filter=flt, service=name)]
+        return self.apply(manifests, wait=True, timeout=60)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def broker_url(self, broker: str | None = None, namespace: str | None = None) -> str:
+        return self.backend.send_target(namespace or self.namespace, broker or self.broker).url
+
+    def event(self, payload: Any = None, *, type: str,  # noqa: A002
+              source: str | None = None, kind: str = "ndarray", **attrs: Any) -> Event:
+        """Build a CloudEvent; arrays and DataFrames become a Seldon payload first."""
+        if isinstance(payload, Event):
+            return payload
+        return events.new_event(self._payload(payload, kind), type=type,
+                                source=source or self.source, **attrs)
+
+    @staticmethod
+    def _payload(payload: Any, kind: str) -> Any:
+        if isinstance(payload, np.ndarray | pd.DataFrame | pd.Series) or (
+                isinstance(payload, list | tuple) and payload and
+                all(isinstance(x, list | tuple | int | float) for x in payload)):
+            return to_seldon(payload, kind=kind)
+        return payload
+
+    def send(self, payload: Any = None, *, type: str | None = None,  # noqa: A002
+             source: str | None = None, broker: str | None = None,
+             structured: bool = False, kind: str = "ndarray", **attrs: Any) -> sender.SendResult:
+        """Send one event to the broker; returns its id and the broker's answer."""
+        event = payload if isinstance(payload, Event) else self.event(
+            payload, type=self._need_type(type), source=source, kind=kind, **attrs)
+        target = self.backend.send_target(self.namespace, broker or self.broker)
+        return sender.send_one(self._http, target, event, structured=structured)
+
+    @staticmethod
+    def _need_type(type_: str | None) -> str:
+        if not type_:
+            raise SeldonJupyterError("an event needs a type",
+                                     hint="e.g. type=request_type('iris-deployment')")
+        return type_
+
+    @staticmethod
+    def _rows(data: Any, kind: str, batch_size: int | None) -> list[Any]:
+        step = batch_size or 1
+        if isinstance(data, pd.DataFrame):
+            return [to_seldon(data.iloc[i:i + step], kind=kind) for i in range(0, len(data), step)]
+        if isinstance(data, np.ndarray):
+            array = data if data.ndim == 2 else data.reshape(len(data), -1)
+            return [to_seldon(array[i:i + step], kind=kind) for i in range(0, len(array), step)]
+        if isinstance(data, Iterable) and not isinstance(data, str | bytes | Mapping):
+            out: list[Any] = []
+            for item in data:
+                if isinstance(item, Event | Mapping):
+                    out.append(item)
+                elif isinstance(item, list | tuple | np.ndarray):
+                    out.append(to_seldon([list(item)], kind=kind))
+                else:
+                    raise PayloadError(f"send_many got a {type(item).__name__} item",
+                                       hint="items are rows (lists), payload dicts or Events")
+            return out
+        raise PayloadError(f"send_many cannot iterate {type(data).__name__}",
+                           hint="pass a DataFrame, a 2-d array, or a list of payloads/events")
+
+    def send_many(self, data: Any, *, type: str | None = None,  # noqa: A002
+                  source: str | None = None, rate: float | None = None,
+                  concurrency: int = 32, batch_size: int | None = None, kind: str = "ndarray",
+                  structured: bool = False, broker: str | None = None,
+                  progress: Callable[[int, int], None] | None = None,
+                  **attrs: Any) -> sender.SendSummary:
+        """Send one event per row (or per `batch_size` rows), concurrently and bounded."""
+        batch = [item if isinstance(item, Event) else events.new_event(
+            item, type=self._need_type(type), source=source or self.source, **attrs)
+            for item in self._rows(data, kind, batch_size)]
+        target = self.backend.send_target(self.namespace, broker or self.broker)
+        return _loop.run(sender.send_bulk(target, batch, structured=structured,
+                                          concurrency=concurrency, rate=rate, progress=progress))
+
+    # -- results -----------------------------------------------------------------------------
+
+    def responses(self, *, type: str | None = None, source: str | None = None,  # noqa: A002
+                  since: Any = None, sink: str | None = None, wait: float | None = None,
+                  count: int | None = None, explode: bool = False) -> pd.DataFrame:
+        """Collected response events as a DataFrame; `wait` seconds for `count` of them."""
+        path = self.backend.journal_path()
+        if wait:
+            deadline = time.monotonic() + wait
+            need = count or 1
+            while (store.count_responses(path, type=type, since=since, sink=sink) < need
+                   and time.monotonic() < deadline):
+                time.sleep(POLL)
+        return store.responses(path, type=type, source=source, since=since, sink=sink,
+                               explode=explode)
+
+    def events(self, **filters: Any) -> pd.DataFrame:
+        """Everything the brokers took in (and dropped), from the journal."""
+        return store.events(self.backend.journal_path(), **filters)
+
+    def deliveries(self, **filters: Any) -> pd.DataFrame:
+        """Per trigger delivery outcomes: delivered, dead-lettered, failed, pending."""
+        return store.deliveries(self.backend.journal_path(), **filters)
