@@ -17,7 +17,7 @@ import requests
 
 from seldon_jupyter import _loop, backends, events, resources, sender, store
 from seldon_jupyter.backends import Backend, Resource
-from seldon_jupyter.errors import NotReadyError, PayloadError, SeldonJupyterError
+from seldon_jupyter.errors import EventError, NotReadyError, PayloadError
 from seldon_jupyter.events import Event
 from seldon_jupyter.payloads import to_seldon
 
@@ -38,6 +38,7 @@ def response_type(deployment: str, namespace: str = "default") -> str:
 class Session:
     def __init__(self, backend: str | Backend = "local", *, namespace: str = "default",
                  broker: str = "default", source: str = DEFAULT_SOURCE, **options: Any) -> None:
+        self._owns_backend = isinstance(backend, str)
         self.backend: Backend = backends.create(backend, **options) if isinstance(
             backend, str) else backend
         self.namespace = namespace
@@ -52,8 +53,10 @@ class Session:
         self.close()
 
     def close(self) -> None:
+        """Release connections; a backend passed in by the caller stays open."""
         self._http.close()
-        self.backend.close()
+        if self._owns_backend:
+            self.backend.close()
 
     # -- resources ---------------------------------------------------------------------------
 
@@ -172,7 +175,7 @@ class Session:
     @staticmethod
     def _need_type(type_: str | None) -> str:
         if not type_:
-            raise SeldonJupyterError("an event needs a type",
+            raise EventError("an event needs a type",
                                      hint="e.g. type=request_type('iris-deployment')")
         return type_
 
@@ -216,20 +219,27 @@ class Session:
 
     def responses(self, *, type: str | None = None, source: str | None = None,  # noqa: A002
                   since: Any = None, sink: str | None = None, wait: float | None = None,
-                  count: int | None = None, explode: bool = False) -> pd.DataFrame:
-        """Collected response events as a DataFrame; `wait` seconds for `count` of them."""
+                  count: int | None = None, explode: bool = False,
+                  all_namespaces: bool = False) -> pd.DataFrame:
+        """Response events collected in this namespace as a DataFrame.
+
+        `wait` seconds for at least `count` of them (1 if not given) before reading.
+        """
         path = self.backend.journal_path()
+        namespace = None if all_namespaces else self.namespace
         if wait:
             deadline = time.monotonic() + wait
             need = count or 1
-            while (store.count_responses(path, type=type, since=since, sink=sink) < need
+            while (store.count_responses(path, type=type, since=since, sink=sink,
+                                         namespace=namespace) < need
                    and time.monotonic() < deadline):
                 time.sleep(POLL)
         return store.responses(path, type=type, source=source, since=since, sink=sink,
-                               explode=explode)
+                               namespace=namespace, explode=explode)
 
     def events(self, **filters: Any) -> pd.DataFrame:
-        """Everything the brokers took in (and dropped), from the journal."""
+        """Everything the brokers of this namespace took in (and dropped), from the journal."""
+        filters.setdefault("namespace", self.namespace)
         return store.events(self.backend.journal_path(), **filters)
 
     def deliveries(self, **filters: Any) -> pd.DataFrame:

@@ -59,10 +59,15 @@ def _query(path: Path, sql: str, params: list[Any]) -> list[tuple]:
         conn.close()
 
 
+def _ns(namespace: str | None) -> str | None:
+    return None if namespace is None else namespace.replace("%", "") + "/%"
+
+
 def count_responses(path: Path, *, type: str | None = None,  # noqa: A002
-                    since: Any = None, sink: str | None = None) -> int:
+                    since: Any = None, sink: str | None = None,
+                    namespace: str | None = None) -> int:
     where, params = _where([("type = ?", type), ("received_at >= ?", _since(since)),
-                            ("sink = ?", sink)])
+                            ("sink = ?", sink), ("sink LIKE ?", _ns(namespace))])
     rows = _query(path, "SELECT count(*) FROM responses" + where, params)
     return int(rows[0][0]) if rows else 0
 
@@ -91,10 +96,15 @@ def _prediction(message: Any) -> tuple[list[str], np.ndarray] | None:
 
 
 def responses(path: Path, *, type: str | None = None, source: str | None = None,  # noqa: A002
-              since: Any = None, sink: str | None = None, explode: bool = False) -> pd.DataFrame:
-    """One row per response event (or per prediction row with explode=True)."""
+              since: Any = None, sink: str | None = None, namespace: str | None = None,
+              explode: bool = False) -> pd.DataFrame:
+    """One row per response event (or per prediction row with explode=True).
+
+    `namespace` keeps responses collected by sinks in that namespace; `sink` is "ns/name".
+    """
     where, params = _where([("r.type = ?", type), ("r.source = ?", source),
-                            ("r.received_at >= ?", _since(since)), ("r.sink = ?", sink)])
+                            ("r.received_at >= ?", _since(since)), ("r.sink = ?", sink),
+                            ("r.sink LIKE ?", _ns(namespace))])
     rows = _query(
         path,
         "SELECT r.seq, r.id, r.type, r.source, r.time, r.sink, r.received_at, q.id, q.type,"

@@ -54,7 +54,7 @@ async def serve(app: web.Application, *, host: str = "127.0.0.1", port: int = 0,
                 watch_parent: bool = True, allow_remote: bool = False) -> None:
     """Serve until SIGTERM/SIGINT or the parent process exits."""
     check_loopback(host, allow_remote=allow_remote)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()

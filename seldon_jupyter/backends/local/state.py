@@ -79,6 +79,13 @@ def clear_state(home: Path, pid: int) -> None:
 
 
 def pid_alive(pid: int) -> bool:
+    """True while `pid` runs; reaps it first if it is our own exited child (a zombie)."""
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import concurrent.futures
+import sqlite3
+
+import pytest
+
+from seldon_jupyter import events, journal
+
+
+def event(i: int) -> events.Event:
+    return events.new_event({"i": i}, type="t", source="s", id=f"e{i}")
+
+
+def test_concurrent_writes_are_all_committed_in_batches(tmp_path):
+    j = journal.Journal(tmp_path / "j.sqlite", batch=64)
+    futures = [j.submit(journal.insert_event(event(i), namespace="ns", broker="b", ttl=255,
+                                             triggers=["ns/t1", "ns/t2"]))
+               for i in range(1000)]
+    seqs = [f.result(timeout=30) for f in futures]
+    j.close()
+    assert sorted(seqs) == list(range(1, 1001))
+    conn = sqlite3.connect(tmp_path / "j.sqlite")
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 1000
+    assert conn.execute("SELECT count(*) FROM deliveries WHERE state='pending'").fetchone()[0] \
+        == 2000
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_failing_operation_does_not_undo_its_batch_neighbours(tmp_path):
+    j = journal.Journal(tmp_path / "j.sqlite")
+
+    def broken(conn):
+        conn.execute("INSERT INTO events (id) VALUES ('half-written')")  # violates NOT NULL
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        ok = [pool.submit(lambda i=i: j.submit(journal.insert_event(
+            event(i), namespace="n", broker="b", ttl=1)).result()) for i in range(20)]
+        bad = j.submit(broken)
+        results = [f.result() for f in ok]
+    with pytest.raises(sqlite3.IntegrityError):
+        bad.result()
+    j.close()
+    conn = sqlite3.connect(tmp_path / "j.sqlite")
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == len(results) == 20
+
+
+def test_pending_deliveries_are_found_until_finished(tmp_path):
+    j = journal.Journal(tmp_path / "j.sqlite")
+    seq = j.submit(journal.insert_event(event(1), namespace="n", broker="b", ttl=7,
+                                        triggers=["n/a", "n/b"])).result()
+    j.submit(journal.finish_delivery(seq, "n/a", state=journal.DELIVERED, attempts=1, code=200,
+                                     error=None)).result()
+    pending = j.submit(journal.pending_deliveries).result()
+    j.close()
+    assert [(p[0], p[1], p[2].id, p[5]) for p in pending] == [(seq, "n/b", "e1", 7)]
