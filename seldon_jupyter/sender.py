@@ -34,7 +34,7 @@ class SendSummary:
     sent: int
     failed: int
     elapsed_s: float
-    ids: list[str] = field(repr=False)
+    ids: list[str] = field(repr=False)  # accepted events, in the order they were given
     errors: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -88,7 +88,7 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
     start = time.perf_counter()
     errors: list[str] = []
     done = 0
-    ok_ids: list[str] = []
+    ok = [False] * len(batch)
 
     async def one(i: int, event: Event, http: aiohttp.ClientSession) -> None:
         nonlocal done
@@ -102,7 +102,7 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
                 async with http.post(target.url, data=body,
                                      headers={**target.headers, **headers}) as resp:
                     check_answer(target, resp.status, await resp.text())
-                ok_ids.append(event.id)
+                ok[i] = True
             except (aiohttp.ClientError, TimeoutError, SendError, NotFoundError) as exc:
                 errors.append(f"{event.id}: {exc}")
         done += 1
@@ -121,5 +121,6 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
                 if len(window) >= concurrency * 4:
                     _, window = await asyncio.wait(window, return_when=asyncio.FIRST_COMPLETED)
             await asyncio.gather(*window)
-    return SendSummary(sent=len(ok_ids), failed=len(errors),
-                       elapsed_s=time.perf_counter() - start, ids=ok_ids, errors=errors)
+    ids = [e.id for e, sent in zip(batch, ok, strict=True) if sent]
+    return SendSummary(sent=len(ids), failed=len(errors),
+                       elapsed_s=time.perf_counter() - start, ids=ids, errors=errors)

@@ -6,6 +6,7 @@ Each test gets its own namespace, so brokers, triggers and deployments never col
 from __future__ import annotations
 
 import itertools
+import os
 import textwrap
 import time
 from pathlib import Path
@@ -114,3 +115,23 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout}s")
+
+
+def pid_listening_on(port: int) -> int | None:
+    """The pid of the process listening on a loopback port (from /proc)."""
+    wanted = f":{port:04X}"
+    inodes = set()
+    with open("/proc/net/tcp") as handle:
+        for line in handle.readlines()[1:]:
+            parts = line.split()
+            if parts[1].endswith(wanted) and parts[3] == "0A":
+                inodes.add(parts[9])
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    return int(pid)
+        except OSError:
+            continue
+    return None
