@@ -21,6 +21,20 @@ from seldon_jupyter.errors import (
 from seldon_jupyter.session import Session, request_type, response_type
 
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext seldon_jupyter`: register the %seldon_* magics."""
+    from seldon_jupyter.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    from seldon_jupyter.magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
 __all__ = [
     "BackendError", "EventError", "ManifestError", "ModelError", "NotFoundError",
     "NotReadyError", "PayloadError", "Resource", "SeldonJupyterError", "SendError", "Session",

@@ -16,6 +16,13 @@ class SeldonJupyterError(Exception):
         self.hint = hint
         super().__init__(f"{message}\n  hint: {hint}" if hint else message)
 
+    def _render_traceback_(self) -> list[str]:
+        """In IPython: show the message and hint, not a traceback from deep inside."""
+        lines = [f"{type(self).__name__}: {self.message}"]
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return lines
+
 
 class ManifestError(SeldonJupyterError, ValueError):
     """A manifest is malformed or invalid; `field` names the offending path."""

@@ -61,11 +61,14 @@ class Session:
     # -- resources ---------------------------------------------------------------------------
 
     def apply(self, manifests: str | Mapping[str, Any] | Iterable[Mapping[str, Any]], *,
-              wait: bool = False, timeout: float = 120.0) -> list[Resource]:
+              wait: bool = False, timeout: float = 120.0,
+              progress: Callable[[list[Resource]], None] | None = None) -> list[Resource]:
         """Create or update manifests (YAML text, a dict or a list); optionally wait for Ready."""
         loaded = [resources.validate(m, self.namespace) for m in resources.load(manifests)]
         applied = self.backend.apply(loaded)
-        return self.wait_ready(*applied, timeout=timeout) if wait else applied
+        if not wait:
+            return applied
+        return self.wait_ready(*applied, timeout=timeout, progress=progress)
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> Resource:
         return self.backend.get(resources.canonical_kind(kind), namespace or self.namespace, name)
@@ -75,10 +78,12 @@ class Session:
         return [r for r in self.backend.list() if wanted is None or r.kind == wanted]
 
     def wait_ready(self, *targets: Resource | tuple[str, str] | Mapping[str, Any],
-                   timeout: float = 120.0) -> list[Resource]:
+                   timeout: float = 120.0,
+                   progress: Callable[[list[Resource]], None] | None = None) -> list[Resource]:
         """Wait until every target (all resources if none given) is Ready/Available.
 
-        Raises NotReadyError with the controller's reason when one fails or time runs out.
+        `progress` is called with the current statuses on every poll. Raises NotReadyError
+        with the controller's reason when one fails or time runs out.
         """
         keys = [self._key(t) for t in targets] or [
             (r.kind, r.namespace, r.name) for r in self.backend.list()]
@@ -86,6 +91,8 @@ class Session:
         current: list[Resource] = []
         while True:
             current = [self.backend.get(*k) for k in keys]
+            if progress is not None:
+                progress(current)
             failed = [r for r in current if r.failed]
             if failed:
                 raise NotReadyError("; ".join(f"{r.kind} {r.namespace}/{r.name} failed: "

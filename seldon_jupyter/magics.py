@@ -1,0 +1,331 @@
+"""IPython magics: `%load_ext seldon_jupyter`, then %seldon_* line and cell magics.
+
+Thin by design: each magic parses its arguments with IPython's magic_arguments (bad usage
+is a UsageError; `%seldon_send?` shows the help), calls `Session`, and returns a rich
+result object. Options are traitlets (`%config SeldonMagics.namespace = "demo"`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+from traitlets import Float, Unicode, observe
+
+from seldon_jupyter import resources
+from seldon_jupyter.events import Event
+from seldon_jupyter.results import BackendInfo, ResourceTable, SendReport, YamlText
+from seldon_jupyter.session import Session, request_type
+
+_quiet = argument("-q", "--quiet", action="store_true", help="return nothing")
+_out = argument("-o", "--out", metavar="VAR", help="also store the result in variable VAR")
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{what} must look like key=value, got {item!r}")
+        out[key] = value
+    return out
+
+
+def _since(value: str | None, last: float | None) -> Any:
+    if value is None:
+        return None
+    if value == "last":
+        if last is None:
+            raise UsageError("--since last needs an earlier %seldon_send in this kernel")
+        return last
+    try:
+        return float(value)  # epoch seconds, e.g. from time.time()
+    except ValueError:
+        pass
+    try:
+        return time.time() - pd.Timedelta(value).total_seconds()
+    except ValueError:
+        try:
+            return pd.Timestamp(value)
+        except ValueError:
+            raise UsageError(f"--since {value!r}: give 'last', a duration like 30s or 5min, "
+                             "or a timestamp") from None
+
+
+@magics_class
+class SeldonMagics(Magics):
+    backend = Unicode("local", help="backend name: local or kubernetes").tag(config=True)
+    namespace = Unicode("default", help="namespace for resources and events").tag(config=True)
+    broker = Unicode("default", help="broker events are sent to").tag(config=True)
+    home = Unicode("", help="local backend workdir (default $SELDON_JUPYTER_HOME)").tag(
+        config=True)
+    timeout = Float(120.0, help="seconds to wait for resources to become ready").tag(
+        config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._session: Session | None = None
+        self._last_send: float | None = None
+
+    @observe("backend", "namespace", "broker", "home")
+    def _reset(self, _change: Any) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            options = {"home": self.home or None} if self.backend == "local" else {}
+            self._session = Session(self.backend, namespace=self.namespace, broker=self.broker,
+                                    **options)
+        return self._session
+
+    def _result(self, args: Any, value: Any) -> Any:
+        if getattr(args, "out", None):
+            self.shell.user_ns[args.out] = value
+        return None if getattr(args, "quiet", False) else value
+
+    def _apply(self, manifests: Any, args: Any) -> Any:
+        if getattr(args, "dry_run", False):
+            return self._result(args, YamlText(resources.to_yaml(resources.load(manifests))))
+        wait = not getattr(args, "no_wait", False)
+        handle = display(YamlText("applying..."), display_id=True) if wait else None
+        started = time.monotonic()
+
+        def progress(current: list) -> None:
+            if handle is not None:
+                handle.update(ResourceTable(current, title=f"waiting for ready "
+                                            f"({time.monotonic() - started:.1f}s)"))
+
+        applied = self.session.apply(manifests, wait=wait, progress=progress,
+                                     timeout=getattr(args, "timeout", None) or self.timeout)
+        if handle is not None:
+            handle.update(YamlText(f"ready after {time.monotonic() - started:.1f}s"))
+        return self._result(args, ResourceTable(applied, title="applied"))
+
+    @line_magic
+    @magic_arguments()
+    @argument("name", nargs="?", choices=["local", "kubernetes"], help="backend to use")
+    @argument("-n", "--namespace", help="namespace to work in")
+    @argument("--broker", help="broker to send to")
+    @argument("--home", help="local backend workdir")
+    def seldon_backend(self, line: str) -> BackendInfo:
+        """Choose (or show) the backend, namespace and broker used by the other magics."""
+        args = parse_argstring(self.seldon_backend, line)
+        for trait in ("name", "namespace", "broker", "home"):
+            value = getattr(args, trait)
+            if value is not None:
+                setattr(self, "backend" if trait == "name" else trait, value)
+        session = self.session
+        details = {"home": str(session.backend.home)} if hasattr(session.backend, "home") else {}
+        return BackendInfo(self.backend, self.namespace, self.broker, session.broker_url(),
+                           details)
+
+    @cell_magic
+    @magic_arguments()
+    @argument("--no-wait", action="store_true", help="do not wait for Ready")
+    @argument("--timeout", type=float, help="seconds to wait for Ready")
+    @argument("--dry-run", action="store_true", help="show the manifests, apply nothing")
+    @_quiet
+    @_out
+    def seldon_apply(self, line: str, cell: str) -> Any:
+        """Apply the YAML manifests in the cell (one or more documents) and wait for Ready."""
+        return self._apply(cell, parse_argstring(self.seldon_apply, line))
+
+    @line_magic
+    @magic_arguments()
+    @argument("name", help="SeldonDeployment name")
+    @argument("--model-uri", default=resources.IRIS_URI, help="model location")
+    @argument("--implementation", default="SKLEARN_SERVER", help="prepackaged server")
+    @argument("--predictor", default="default", help="predictor name")
+    @argument("--param", action="append", help="graph parameter key=value (repeatable)")
+    @argument("--no-wait", action="store_true", help="do not wait for Available")
+    @argument("--timeout", type=float, help="seconds to wait")
+    @argument("--dry-run", action="store_true", help="print the YAML instead of applying")
+    @_quiet
+    @_out
+    def seldon_deploy(self, line: str) -> Any:
+        """Deploy a SeldonDeployment serving one model (the built-in iris by default)."""
+        args = parse_argstring(self.seldon_deploy, line)
+        manifest = resources.seldon_deployment(
+            args.name, model_uri=args.model_uri, implementation=args.implementation,
+            namespace=self.namespace, predictor=args.predictor,
+            parameters=_pairs(args.param, "--param") or None)
+        return self._apply(manifest, args)
+
+    @line_magic
+    @magic_arguments()
+    @argument("name", help="Trigger name")
+    @argument("--type", help="filter: event type (exact)")
+    @argument("--source", help="filter: event source (exact)")
+    @argument("--filter", action="append", help="more filter attributes key=value")
+    @argument("--to", metavar="SDEP", help="subscriber: a SeldonDeployment")
+    @argument("--service", help="subscriber: a Service (e.g. event-display)")
+    @argument("--uri", help="subscriber URI, or a path resolved against --to/--service")
+    @argument("--retry", type=int, help="delivery retries")
+    @argument("--backoff-delay", help="ISO-8601 delay, e.g. PT0.2S")
+    @argument("--dead-letter", metavar="URI", help="dead-letter sink URI")
+    @argument("--dry-run", action="store_true", help="print the YAML instead of applying")
+    @_quiet
+    @_out
+    def seldon_trigger(self, line: str) -> Any:
+        """Create a Trigger on the broker whose subscriber is a deployment, service or URI."""
+        args = parse_argstring(self.seldon_trigger, line)
+        if not (args.to or args.service or args.uri):
+            raise UsageError("give a subscriber: --to SDEP, --service NAME or --uri URL")
+        flt = {**_pairs(args.filter, "--filter"),
+               **{k: v for k, v in (("type", args.type), ("source", args.source)) if v}}
+        delivery = {k: v for k, v in (("retry", args.retry), ("backoffDelay", args.backoff_delay))
+                    if v is not None}
+        if args.dead_letter:
+            delivery["deadLetterSink"] = {"uri": args.dead_letter}
+        manifest = resources.trigger(args.name, broker=self.broker, namespace=self.namespace,
+                                     filter=flt or None, deployment=args.to,
+                                     service=args.service, uri=args.uri,
+                                     delivery=delivery or None)
+        return self._apply(manifest, args)
+
+    @line_magic
+    @magic_arguments()
+    @argument("name", nargs="?", default="event-display", help="collector (Service) name")
+    @argument("--type", help="collect events of this type")
+    @argument("--source", help="collect events from this source")
+    @argument("--dry-run", action="store_true", help="print the YAML instead of applying")
+    @_quiet
+    @_out
+    def seldon_collect(self, line: str) -> Any:
+        """Create the walkthrough's event-display collector and a Trigger feeding it."""
+        args = parse_argstring(self.seldon_collect, line)
+        flt = {k: v for k, v in (("type", args.type), ("source", args.source)) if v}
+        manifests = [*resources.event_display(args.name, namespace=self.namespace),
+                     resources.trigger(args.name, broker=self.broker, namespace=self.namespace,
+                                       filter=flt or None, service=args.name)]
+        return self._apply(manifests, args)
+
+    def _payload(self, name: str | None, cell: str | None) -> Any:
+        if cell is not None and cell.strip():
+            try:
+                return json.loads(cell)
+            except ValueError as exc:
+                raise UsageError(f"the cell body is not JSON: {exc}") from None
+        if name is None:
+            raise UsageError("give a payload: a variable name, or JSON in the cell body "
+                             "(%%seldon_send)")
+        if name not in self.shell.user_ns:
+            raise UsageError(f"no variable named {name!r} in this notebook")
+        return self.shell.user_ns[name]
+
+    @line_cell_magic
+    @magic_arguments()
+    @argument("payload", nargs="?", help="variable: dict, list of rows, array or DataFrame")
+    @argument("--type", help="event type")
+    @argument("--to", metavar="SDEP", help="shortcut for --type seldon.<SDEP>.<ns>.request")
+    @argument("--source", help="event source")
+    @argument("--id", help="event id (single events only)")
+    @argument("--specversion", default="1.0", choices=["1.0", "0.3"])
+    @argument("--structured", action="store_true", help="structured instead of binary mode")
+    @argument("--batch", action="store_true", help="all rows in one event, not one per row")
+    @argument("--kind", default="ndarray", choices=["ndarray", "tensor"],
+              help="Seldon payload form for arrays")
+    @argument("--count", type=int, default=1, help="send the payload this many times")
+    @argument("--rate", type=float, help="events per second")
+    @argument("--wait", type=float, help="seconds to wait for the responses")
+    @_quiet
+    @_out
+    def seldon_send(self, line: str, cell: str | None = None) -> Any:
+        """Send CloudEvents to the broker: one per row of an array/DataFrame, or one payload."""
+        args = parse_argstring(self.seldon_send, line)
+        event_type = args.type or (request_type(args.to, self.namespace) if args.to else None)
+        if not event_type:
+            raise UsageError("give --type TYPE or --to SDEP")
+        if args.count < 1:
+            raise UsageError("--count must be at least 1")
+        payload = self._payload(args.payload, cell)
+        attrs = {"source": args.source, "specversion": args.specversion}
+        started = self._last_send = time.time()
+        rows = isinstance(payload, pd.DataFrame | np.ndarray) or (
+            isinstance(payload, list) and payload and isinstance(payload[0], list | tuple))
+        if rows and not args.batch:
+            outcome: Any = self.session.send_many(payload, type=event_type, rate=args.rate,
+                                                  kind=args.kind, structured=args.structured,
+                                                  **attrs)
+        elif args.count > 1:
+            outcome = self.session.send_many([payload] * args.count, type=event_type,
+                                             rate=args.rate, structured=args.structured, **attrs)
+        else:
+            outcome = self.session.send(payload, type=event_type, id=args.id, kind=args.kind,
+                                        structured=args.structured, **attrs) if not isinstance(
+                payload, Event) else self.session.send(payload, structured=args.structured)
+        report = SendReport.of(outcome, event_type)
+        if args.wait:
+            frame = self.session.responses(since=started, wait=args.wait, count=report.sent)
+            # replies point at the request; events collected as they were carry its id
+            mine = frame["request_id"].isin(report.ids) | frame["id"].isin(report.ids)
+            frame = frame[mine].reset_index(drop=True)
+            report = SendReport.of(outcome, event_type, responses=frame)
+        return self._result(args, report)
+
+    @line_magic
+    @magic_arguments()
+    @argument("--type", help="only responses of this type")
+    @argument("--source", help="only responses from this source")
+    @argument("--since", help="'last' (the last %%seldon_send), 30s, 5min, epoch seconds or "
+              "a timestamp")
+    @argument("--wait", type=float, help="seconds to wait for --count responses")
+    @argument("--count", type=int, help="how many responses to wait for")
+    @argument("--explode", action="store_true", help="one row per prediction row")
+    @argument("--all-namespaces", action="store_true", help="not only this namespace")
+    @_quiet
+    @_out
+    def seldon_responses(self, line: str) -> Any:
+        """The collected response events as a pandas DataFrame."""
+        args = parse_argstring(self.seldon_responses, line)
+        frame = self.session.responses(type=args.type, source=args.source,
+                                       since=_since(args.since, self._last_send), wait=args.wait,
+                                       count=args.count, explode=args.explode,
+                                       all_namespaces=args.all_namespaces)
+        return self._result(args, frame)
+
+    @line_magic
+    @magic_arguments()
+    @argument("kind", nargs="?", help="only this kind (sdep, trigger, broker, svc...)")
+    @_quiet
+    @_out
+    def seldon_status(self, line: str) -> Any:
+        """Brokers, triggers, deployments and sinks with their state and addresses."""
+        args = parse_argstring(self.seldon_status, line)
+        found = [r for r in self.session.status(args.kind) if r.namespace == self.namespace]
+        return self._result(args, ResourceTable(found, title=f"namespace {self.namespace}"))
+
+    @line_magic
+    @magic_arguments()
+    @argument("kind", help="sdep, trigger, broker, service or deployment")
+    @argument("names", nargs="+", help="resource name(s)")
+    @_quiet
+    def seldon_delete(self, line: str) -> Any:
+        """Delete resources by kind and name."""
+        args = parse_argstring(self.seldon_delete, line)
+        for name in args.names:
+            self.session.delete(args.kind, name)
+        return self._result(args, YamlText(f"deleted {args.kind} {', '.join(args.names)}"))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    magics = SeldonMagics(shell=ipython, parent=ipython)
+    ipython.register_magics(magics)
+    if magics not in ipython.configurables:
+        ipython.configurables.append(magics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    for magics in [m for m in ipython.configurables if isinstance(m, SeldonMagics)]:
+        magics._reset(None)
+        ipython.configurables.remove(magics)

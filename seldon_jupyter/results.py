@@ -1,0 +1,145 @@
+"""Rich result objects that magics (and later the lab extension) return instead of printing.
+
+Each has an HTML view for notebooks, a short text form for terminals and logs, and a
+custom MIME bundle the JupyterLab extension can render; the data stays reachable as
+attributes (`.resources`, `.frame`, `.ids`) for code in the next cell.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from seldon_jupyter.backends import Resource
+from seldon_jupyter.sender import SendResult, SendSummary
+
+MIME_TYPE = "application/vnd.seldon-jupyter+json"
+_STATE_COLOURS = {"Available": "#2e7d32", "Ready": "#2e7d32", "Failed": "#c62828",
+                  "NotReady": "#ef6c00", "Creating": "#1565c0"}
+
+
+def _badge(state: str) -> str:
+    colour = _STATE_COLOURS.get(state, "#616161")
+    return f'<span style="color:{colour};font-weight:bold">{html.escape(state)}</span>'
+
+
+@dataclass(frozen=True)
+class ResourceTable:
+    """Resources with their state, address and reason (what %seldon_status shows)."""
+
+    resources: Sequence[Resource]
+    title: str = "Seldon / Knative resources"
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"kind": r.kind, "namespace": r.namespace, "name": r.name,
+                              "state": r.state, "ready": r.ready, "address": r.address or "",
+                              "reason": r.reason} for r in self.resources],
+                            columns=["kind", "namespace", "name", "state", "ready", "address",
+                                     "reason"])
+
+    def __repr__(self) -> str:
+        if not self.resources:
+            return f"{self.title}: none"
+        return "\n".join(f"{r.kind:<17} {r.namespace}/{r.name:<28} {r.state:<10} "
+                         f"{r.address or ''}{'  # ' + r.reason if r.reason else ''}"
+                         for r in self.resources)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(r.kind)}</td><td>{html.escape(r.namespace)}</td>"
+            f"<td><b>{html.escape(r.name)}</b></td><td>{_badge(r.state)}</td>"
+            f"<td><code>{html.escape(r.address or '')}</code></td>"
+            f"<td>{html.escape(r.reason)}</td></tr>" for r in self.resources)
+        return (f"<div><b>{html.escape(self.title)}</b><table><thead><tr><th>kind</th>"
+                "<th>namespace</th><th>name</th><th>state</th><th>address</th><th>reason</th>"
+                f"</tr></thead><tbody>{rows}</tbody></table></div>")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        return {MIME_TYPE: {"kind": "resources", "rows": self.frame.to_dict("records")},
+                "text/html": self._repr_html_(), "text/plain": repr(self)}
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What a send did: how many events, their ids, and the responses if it waited."""
+
+    ids: list[str]
+    failed: int = 0
+    elapsed_s: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    event_type: str = ""
+    responses: pd.DataFrame | None = None
+
+    @classmethod
+    def of(cls, outcome: SendResult | SendSummary, event_type: str,
+           responses: pd.DataFrame | None = None) -> SendReport:
+        if isinstance(outcome, SendResult):
+            return cls([outcome.id], event_type=event_type, responses=responses)
+        return cls(list(outcome.ids), outcome.failed, outcome.elapsed_s, list(outcome.errors),
+                   event_type, responses)
+
+    @property
+    def sent(self) -> int:
+        return len(self.ids)
+
+    def _summary(self) -> str:
+        text = f"sent {self.sent} event(s) of type {self.event_type}"
+        if self.elapsed_s:
+            text += f" in {self.elapsed_s:.2f}s ({self.sent / self.elapsed_s:.0f}/s)"
+        if self.failed:
+            text += f", {self.failed} refused (first: {self.errors[0]})"
+        if self.responses is not None:
+            text += f"; {len(self.responses)} response(s) collected"
+        return text
+
+    def __repr__(self) -> str:
+        return self._summary()
+
+    def _repr_html_(self) -> str:
+        body = f"<div>{html.escape(self._summary())}</div>"
+        if self.responses is not None and len(self.responses):
+            shown = self.responses.drop(columns=["attributes", "data"], errors="ignore")
+            body += shown.tail(20).to_html(max_cols=20)
+        return body
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        return {MIME_TYPE: {"kind": "send", "sent": self.sent, "failed": self.failed,
+                            "type": self.event_type, "ids": self.ids[:100]},
+                "text/html": self._repr_html_(), "text/plain": repr(self)}
+
+
+@dataclass(frozen=True)
+class YamlText:
+    """Manifests shown as YAML (what --dry-run returns)."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.text)}</pre>"
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """Which backend a Session talks to, and where."""
+
+    backend: str
+    namespace: str
+    broker: str
+    broker_url: str
+    details: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        extra = ", ".join(f"{k}={v}" for k, v in self.details.items())
+        return (f"backend {self.backend}: namespace {self.namespace}, broker {self.broker} at "
+                f"{self.broker_url}" + (f" ({extra})" if extra else ""))
+
+    def _repr_html_(self) -> str:
+        return f"<div><code>{html.escape(repr(self))}</code></div>"

@@ -1,0 +1,144 @@
+"""Every magic through a real IPython InteractiveShell against the real local cluster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from sklearn.datasets import load_iris
+
+from seldon_jupyter.results import BackendInfo, ResourceTable, SendReport, YamlText
+
+
+@pytest.fixture(scope="module")
+def shell():
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "seldon_jupyter")
+    yield ip
+    ip.run_line_magic("unload_ext", "seldon_jupyter")
+
+
+@pytest.fixture
+def ip(shell, session, local_home, ns):
+    run(shell, f"%config SeldonMagics.home = '{local_home}'")
+    run(shell, f"%config SeldonMagics.namespace = '{ns}'")
+    return shell
+
+
+def run(shell, code: str):
+    """Run a cell; fail the test if it raised."""
+    result = shell.run_cell(code, store_history=False)
+    if not result.success:
+        raise AssertionError(f"cell failed: {code!r}: {result.error_in_exec or result.error_before_exec}")
+    return result.result
+
+
+def fails(shell, code: str):
+    result = shell.run_cell(code, store_history=False)
+    assert not result.success
+    return result.error_in_exec or result.error_before_exec
+
+
+def test_backend_magic_shows_and_sets(ip, ns, local_home):
+    info = run(ip, "%seldon_backend local")
+    assert isinstance(info, BackendInfo)
+    assert info.namespace == ns and info.broker_url.endswith(f"/{ns}/default")
+    assert str(local_home) in repr(info)
+    error = fails(ip, "%seldon_backend mainframe")
+    assert "invalid choice" in str(error)
+
+
+def test_walkthrough_with_magics(ip, ns):
+    applied = run(ip, "%%seldon_apply\napiVersion: eventing.knative.dev/v1\nkind: Broker\n"
+                      "metadata:\n  name: default\n")
+    assert isinstance(applied, ResourceTable) and applied.resources[0].ready
+    deployed = run(ip, "%seldon_deploy iris-deployment")
+    assert deployed.resources[0].state == "Available"
+    trig = run(ip, f"%seldon_trigger to-iris --type seldon.iris-deployment.{ns}.request "
+                   "--to iris-deployment")
+    assert trig.resources[0].ready
+    collected = run(ip, "%seldon_collect --source seldon.iris-deployment")
+    assert [r.kind for r in collected.resources] == ["Deployment", "Service", "Trigger"]
+    report = run(ip, '%%seldon_send --to iris-deployment --specversion 0.3 --wait 20\n'
+                     '{"data": {"ndarray": [[1, 2, 3, 4]]}}')
+    assert isinstance(report, SendReport) and report.sent == 1
+    assert len(report.responses) == 1
+    assert report.responses["request_id"][0] == report.ids[0]
+    ip.user_ns["X"] = load_iris(as_frame=True).data.head(20)
+    many = run(ip, "%seldon_send X --to iris-deployment --rate 200 --wait 20 -o sent")
+    assert many.sent == 20 and ip.user_ns["sent"] is many
+    assert len(many.responses) == 20
+    frame = run(ip, "%seldon_responses --since last --wait 10 --count 20")
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 20
+    assert {"t:0", "t:1", "t:2", "latency_ms"} <= set(frame.columns)
+    assert run(ip, "%seldon_responses -q -o everything") is None
+    assert len(ip.user_ns["everything"]) == 21
+    status = run(ip, "%seldon_status")
+    kinds = {r.kind for r in status.resources}
+    assert kinds == {"Broker", "SeldonDeployment", "Trigger", "Deployment", "Service"}
+    assert "iris-deployment" in status._repr_html_()
+    assert [r.kind for r in run(ip, "%seldon_status sdep").resources] == ["SeldonDeployment"]
+    deleted = run(ip, "%seldon_delete trigger to-iris")
+    assert "deleted trigger to-iris" in repr(deleted)
+    assert "to-iris" not in {r.name for r in run(ip, "%seldon_status trigger").resources}
+
+
+def test_batch_count_and_array_payloads(ip, ns):
+    run(ip, "%seldon_collect everything")
+    ip.user_ns["arr"] = np.arange(8).reshape(2, 4)
+    one = run(ip, "%seldon_send arr --type arrays --batch --kind tensor --wait 10")
+    assert one.sent == 1
+    data = one.responses["data"][0]
+    assert data == {"data": {"tensor": {"shape": [2, 4], "values": list(range(8))}}}
+    ip.user_ns["msg"] = {"hello": "world"}
+    three = run(ip, "%seldon_send msg --type hello --count 3 --structured --wait 10")
+    assert three.sent == 3 and len(three.responses) == 3
+
+
+def test_dry_runs_print_yaml_and_apply_nothing(ip, ns):
+    text = run(ip, "%seldon_deploy dry --model-uri /models/x --param method=predict --dry-run")
+    assert isinstance(text, YamlText)
+    assert "modelUri: /models/x" in repr(text) and "name: method" in repr(text)
+    trig = run(ip, "%seldon_trigger t --type a --filter tenant=x --uri http://h/ --retry 2 "
+                   "--backoff-delay PT0.1S --dead-letter http://dl/ --dry-run")
+    assert "deadLetterSink" in repr(trig) and "tenant: x" in repr(trig)
+    assert "<pre>" in trig._repr_html_()
+    assert run(ip, "%seldon_status sdep").resources == []
+
+
+@pytest.mark.parametrize(("code", "message"), [
+    ("%seldon_send --type x", "give a payload"),
+    ("%seldon_send nosuchvar --type x", "no variable named 'nosuchvar'"),
+    ("%%seldon_send --type x\n{not json", "not JSON"),
+    ("%seldon_send --count 2", "give --type TYPE or --to SDEP"),
+    ("%seldon_trigger t --type x", "give a subscriber"),
+    ("%seldon_deploy", "the following arguments are required: name"),
+    ("%seldon_deploy x --param nokey", "key=value"),
+    ("%seldon_responses --since someday", "--since"),
+    ("%seldon_delete", "required"),
+])
+def test_bad_usage_is_a_usage_error(ip, code, message):
+    error = fails(ip, code)
+    assert type(error).__name__ == "UsageError"
+    assert message in str(error)
+
+
+def test_runtime_errors_show_the_reason_not_a_traceback(ip):
+    error = fails(ip, "%seldon_deploy broken --model-uri /does/not/exist --timeout 30")
+    assert type(error).__name__ == "NotReadyError"
+    assert "does not exist" in str(error)
+    lines = error._render_traceback_()
+    assert lines[0].startswith("NotReadyError: SeldonDeployment")
+
+
+def test_help_is_available(ip):
+    assert "--to SDEP" in ip.find_line_magic("seldon_send").__doc__
+    assert "YAML manifests" in ip.find_cell_magic("seldon_apply").__doc__
+
+
+def test_config_traits_are_settable(ip):
+    run(ip, "%config SeldonMagics.timeout = 5.0")
+    magics = next(m for m in ip.configurables if type(m).__name__ == "SeldonMagics")
+    assert magics.timeout == 5.0
+    run(ip, "%config SeldonMagics.timeout = 120.0")
