@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from seldon_jupyter.errors import PayloadError
@@ -84,15 +83,28 @@ def _decode(data: bytes | None) -> Any:
             return bytes(data)
 
 
-def _prediction(message: Any) -> tuple[list[str], np.ndarray] | None:
-    try:
-        names, array = message_array(message)
-    except PayloadError:
+def _prediction(message: Any) -> tuple[list[str], list[list[Any]]] | None:
+    """Names and rows of a SeldonMessage answer; ndarray rows keep their Python types."""
+    data = message.get("data") if isinstance(message, dict) else None
+    if not isinstance(data, dict):
         return None
-    if array.ndim != 2:
-        return None
-    names = names if len(names) == array.shape[1] else [f"t:{i}" for i in range(array.shape[1])]
-    return names, array
+    rows = data.get("ndarray")
+    if isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows):
+        width = len(rows[0])
+        if any(len(r) != width for r in rows):
+            return None
+    else:
+        try:
+            _, array = message_array(message)
+        except PayloadError:
+            return None
+        if array.ndim != 2:
+            return None
+        rows, width = array.tolist(), array.shape[1]
+    names = [str(n) for n in data.get("names") or []]
+    if len(names) != width:
+        names = [f"t:{i}" for i in range(width)]
+    return names, rows
 
 
 def responses(path: Path, *, type: str | None = None, source: str | None = None,  # noqa: A002
@@ -119,16 +131,17 @@ def responses(path: Path, *, type: str | None = None, source: str | None = None,
     predictions = [_prediction(d) for d in frame["data"]]
     if explode:
         return _exploded(frame, predictions)
-    single = [(p[0], p[1][0]) if p is not None and p[1].shape[0] == 1 else
-              (p[0], p[1].T.tolist()) if p is not None else ([], []) for p in predictions]
+    single = [(p[0], p[1][0]) if p is not None and len(p[1]) == 1 else
+              (p[0], [list(col) for col in zip(*p[1], strict=True)]) if p is not None
+              else ([], []) for p in predictions]
     extra = pd.DataFrame.from_records([dict(zip(n, v, strict=True)) for n, v in single],
                                       index=frame.index)
     return _attach(frame, extra)
 
 
-def _exploded(frame: pd.DataFrame, predictions: list[tuple[list[str], np.ndarray] | None]
+def _exploded(frame: pd.DataFrame, predictions: list[tuple[list[str], list[list[Any]]] | None]
               ) -> pd.DataFrame:
-    counts = [p[1].shape[0] if p is not None else 1 for p in predictions]
+    counts = [len(p[1]) if p is not None else 1 for p in predictions]
     base = frame.loc[frame.index.repeat(counts)].reset_index(drop=True)
     records: list[dict[str, Any]] = []
     rows: list[int] = []
@@ -137,9 +150,9 @@ def _exploded(frame: pd.DataFrame, predictions: list[tuple[list[str], np.ndarray
             records.append({})
             rows.append(0)
             continue
-        names, array = p
-        records.extend(dict(zip(names, r, strict=True)) for r in array.tolist())
-        rows.extend(range(array.shape[0]))
+        names, values = p
+        records.extend(dict(zip(names, r, strict=True)) for r in values)
+        rows.extend(range(len(values)))
     base.insert(1, "row", rows)
     return _attach(base, pd.DataFrame.from_records(records, index=base.index))
 

@@ -30,7 +30,8 @@ def run(shell, code: str):
     """Run a cell; fail the test if it raised."""
     result = shell.run_cell(code, store_history=False)
     if not result.success:
-        raise AssertionError(f"cell failed: {code!r}: {result.error_in_exec or result.error_before_exec}")
+        error = result.error_in_exec or result.error_before_exec
+        raise AssertionError(f"cell failed: {code!r}: {error}")
     return result.result
 
 

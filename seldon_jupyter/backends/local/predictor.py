@@ -99,6 +99,15 @@ class Predictor:
         if isinstance(result, dict | str) or kind is None and not isinstance(
                 result, np.ndarray | list):
             return {"strData": result} if isinstance(result, str) else {"jsonData": result}
+        if kind == "ndarray" and isinstance(result, list) and result and all(
+                isinstance(row, list) for row in result):
+            # plain Python rows keep their types (a class name beside a probability)
+            width = len(result[0])
+            if any(len(row) != width for row in result):
+                raise SeldonError(500, "model returned ragged rows",
+                                  "MICROSERVICE_INTERNAL_ERROR")
+            names = self.model.class_names or [f"t:{i}" for i in range(width)]
+            return {"data": {"names": names, "ndarray": result}}
         array = np.asarray(result)
         if array.dtype == object:
             raise SeldonError(500, "model returned a ragged array", "MICROSERVICE_INTERNAL_ERROR")
