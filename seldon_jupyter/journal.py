@@ -177,12 +177,13 @@ def chain(*ops: Op) -> Op:
     return op
 
 
-def insert_response(event: Event, *, sink: str) -> Op:
+def insert_response(event: Event, *, sink: str, event_seq: int | None = None) -> Op:
+    """Record an event a collector received; linked to the broker's copy of it if known."""
     attrs = json.dumps(dict(event.attributes))
     now = time.time()
 
     def op(conn: sqlite3.Connection) -> int:
-        row = conn.execute(
+        row = (event_seq,) if event_seq is not None else conn.execute(
             "SELECT seq FROM events WHERE id=? AND source=? AND status='accepted'"
             " ORDER BY seq DESC LIMIT 1", (event.id, event.source)).fetchone()
         cur = conn.execute(

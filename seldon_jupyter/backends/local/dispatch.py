@@ -58,6 +58,7 @@ class Route:
     subscriber: str | None
     delivery: Delivery
     match: Matcher
+    sink: str | None = None  # "ns/name" when the subscriber is this broker's own collector
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 from aiohttp import web
 
 from seldon_jupyter.backends.local.models import LoadedModel, load
-from seldon_jupyter.backends.local.serve import announce, serve
+from seldon_jupyter.backends.local.serve import announce, run, serve
 from seldon_jupyter.errors import ModelError, PayloadError
 from seldon_jupyter.payloads import message_array
 
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(3) from None
     predictor = Predictor(config, model)
     announce(loaded=model.note)
-    asyncio.run(serve(predictor.app(), port=args.port))
+    run(serve(predictor.app(), port=args.port))
 
 
 if __name__ == "__main__":

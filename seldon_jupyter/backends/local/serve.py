@@ -13,7 +13,8 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
@@ -34,6 +35,17 @@ def check_loopback(host: str, *, allow_remote: bool = False) -> str:
         raise BackendError(f"refusing to bind {host!r}: local servers listen on loopback only",
                            hint="use 127.0.0.1, or pass allow_remote=True if you really mean it")
     return host
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run with uvloop when it is installed (about twice the HTTP throughput)."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def announce(**fields: object) -> None:

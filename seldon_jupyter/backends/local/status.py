@@ -61,6 +61,15 @@ def sink_url(world: World, namespace: str, name: str) -> str:
     return f"http://127.0.0.1:{world.broker_port}/sinks/{namespace}/{name}/"
 
 
+def local_sink(world: World, url: str | None) -> str | None:
+    """"ns/name" when `url` is one of this broker's own collector sinks."""
+    prefix = f"http://127.0.0.1:{world.broker_port}/sinks/"
+    if not url or not url.startswith(prefix):
+        return None
+    parts = url[len(prefix):].strip("/").split("/")
+    return "/".join(parts) if len(parts) == 2 else None
+
+
 def sdep_status(m: dict, world: World) -> dict:
     ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
     views = world.predictors.get((ns, name), [])
@@ -203,7 +212,7 @@ def trigger_route(m: dict, world: World) -> tuple[dict, dict | None]:
     if broker is not None and not problem:
         route = {"key": f"{ns}/{m['metadata']['name']}", "namespace": ns,
                  "broker": spec["broker"], "spec": spec, "subscriber": subscriber,
-                 "delivery": resolved.__dict__}
+                 "sink": local_sink(world, subscriber), "delivery": resolved.__dict__}
     return status, route
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from seldon_jupyter.backends.local.cluster import Cluster
+from seldon_jupyter.backends.local.serve import run as run_loop
 from seldon_jupyter.backends.local.serve import serve
 from seldon_jupyter.backends.local.state import (
     State,
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--home", default=None)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    asyncio.run(run(home_dir(args.home), args.port))
+    run_loop(run(home_dir(args.home), args.port))
 
 
 if __name__ == "__main__":
