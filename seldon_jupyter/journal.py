@@ -19,7 +19,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from seldon_jupyter.events import Event
+from seldon_jupyter.events import Event, is_json_type
+from seldon_jupyter.payloads import answer_shape
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -36,7 +37,8 @@ CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state);
 CREATE TABLE IF NOT EXISTS responses (
     seq INTEGER PRIMARY KEY, sink TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
     source TEXT NOT NULL, time TEXT, attributes TEXT NOT NULL, data BLOB,
-    received_at REAL NOT NULL, event_seq INTEGER);
+    received_at REAL NOT NULL, event_seq INTEGER,
+    names TEXT, nrows INTEGER, row0 TEXT);
 CREATE INDEX IF NOT EXISTS responses_type ON responses (type);
 """
 PENDING, DELIVERED, DEAD_LETTERED, FAILED = "pending", "delivered", "dead-lettered", "failed"
@@ -177,10 +179,25 @@ def chain(*ops: Op) -> Op:
     return op
 
 
+def prediction_columns(event: Event) -> tuple[str | None, int | None, str | None]:
+    """(names, row count, first row) of a Seldon answer, as JSON text for fast reading."""
+    if not event.data or not is_json_type(event.datacontenttype):
+        return None, None, None
+    try:
+        shape = answer_shape(json.loads(event.data))
+    except (ValueError, UnicodeDecodeError):
+        return None, None, None
+    if shape is None:
+        return None, None, None
+    names, rows = shape
+    return json.dumps(names), len(rows), json.dumps(rows[0])
+
+
 def insert_response(event: Event, *, sink: str, event_seq: int | None = None) -> Op:
     """Record an event a collector received; linked to the broker's copy of it if known."""
     attrs = json.dumps(dict(event.attributes))
     now = time.time()
+    names, nrows, row0 = prediction_columns(event)
 
     def op(conn: sqlite3.Connection) -> int:
         row = (event_seq,) if event_seq is not None else conn.execute(
@@ -188,9 +205,9 @@ def insert_response(event: Event, *, sink: str, event_seq: int | None = None) ->
             " ORDER BY seq DESC LIMIT 1", (event.id, event.source)).fetchone()
         cur = conn.execute(
             "INSERT INTO responses (sink, id, type, source, time, attributes, data, received_at,"
-            " event_seq) VALUES (?,?,?,?,?,?,?,?,?)",
+            " event_seq, names, nrows, row0) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (sink, event.id, event.type, event.source, event.time, attrs, event.data, now,
-             row[0] if row else None))
+             row[0] if row else None, names, nrows, row0))
         return cur.lastrowid
 
     return op

@@ -124,3 +124,27 @@ def from_seldon(message: dict) -> Any:
     if names and array.ndim == 2 and len(names) == array.shape[1]:
         return pd.DataFrame(array, columns=names)
     return array
+
+
+def answer_shape(message: Any) -> tuple[list[str], list[list[Any]]] | None:
+    """Column names and rows of a SeldonMessage answer (ndarray or tensor), or None.
+
+    ndarray rows keep their Python types (a class name beside a probability); names that
+    do not fit the row width are replaced by SKLEARN_SERVER's t:0, t:1, ...
+    """
+    data = message.get("data") if isinstance(message, dict) else None
+    if not isinstance(data, dict):
+        return None
+    rows = data.get("ndarray")
+    if not (isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows)):
+        try:
+            _, array = message_array(message)
+        except PayloadError:
+            return None
+        rows = array.tolist() if array.ndim == 2 else None
+    if not rows or any(len(r) != len(rows[0]) for r in rows):
+        return None
+    names = [str(n) for n in data.get("names") or []]
+    if len(names) != len(rows[0]):
+        names = [f"t:{i}" for i in range(len(rows[0]))]
+    return names, rows

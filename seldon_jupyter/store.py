@@ -14,11 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from seldon_jupyter.errors import PayloadError
 from seldon_jupyter.journal import connect
-from seldon_jupyter.payloads import message_array
+from seldon_jupyter.payloads import answer_shape
 
 RESPONSE_COLUMNS = ["seq", "id", "type", "source", "time", "sink", "received_at", "request_id",
                     "request_type", "latency_ms", "attributes", "data"]
@@ -71,40 +71,18 @@ def count_responses(path: Path, *, type: str | None = None,  # noqa: A002
     return int(rows[0][0]) if rows else 0
 
 
-def _decode(data: bytes | None) -> Any:
-    if not data:
-        return None
+_SELECT = (
+    "SELECT r.seq, r.id, r.type, r.source, r.time, r.sink, r.received_at, q.id, q.type,"
+    " (r.received_at - q.received_at) * 1000.0, r.attributes, CAST(r.data AS TEXT),"
+    " r.names, r.nrows{values} FROM responses r LEFT JOIN events e ON e.seq = r.event_seq"
+    " LEFT JOIN events q ON q.seq = e.parent_seq")
+
+
+def _many_rows(data: str | None) -> tuple[list[str], list[list[Any]]] | None:
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        try:
-            return bytes(data).decode()
-        except UnicodeDecodeError:
-            return bytes(data)
-
-
-def _prediction(message: Any) -> tuple[list[str], list[list[Any]]] | None:
-    """Names and rows of a SeldonMessage answer; ndarray rows keep their Python types."""
-    data = message.get("data") if isinstance(message, dict) else None
-    if not isinstance(data, dict):
+        return answer_shape(json.loads(data)) if data else None
+    except ValueError:
         return None
-    rows = data.get("ndarray")
-    if isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows):
-        width = len(rows[0])
-        if any(len(r) != width for r in rows):
-            return None
-    else:
-        try:
-            _, array = message_array(message)
-        except PayloadError:
-            return None
-        if array.ndim != 2:
-            return None
-        rows, width = array.tolist(), array.shape[1]
-    names = [str(n) for n in data.get("names") or []]
-    if len(names) != width:
-        names = [f"t:{i}" for i in range(width)]
-    return names, rows
 
 
 def responses(path: Path, *, type: str | None = None, source: str | None = None,  # noqa: A002
@@ -112,48 +90,73 @@ def responses(path: Path, *, type: str | None = None, source: str | None = None,
               explode: bool = False) -> pd.DataFrame:
     """One row per response event (or per prediction row with explode=True).
 
-    `namespace` keeps responses collected by sinks in that namespace; `sink` is "ns/name".
+    Columns: the event's id, type and source, where it was collected (`sink`, "ns/name"),
+    the request that caused it and the end-to-end latency, one column per prediction name
+    (t:0, t:1, ... for SKLEARN_SERVER; a list per cell when one answer holds several rows),
+    and `attributes` / `data` as the JSON text received. `namespace` keeps what sinks in
+    that namespace collected. Single-row answers are flattened inside SQLite.
     """
     where, params = _where([("r.type = ?", type), ("r.source = ?", source),
                             ("r.received_at >= ?", _since(since)), ("r.sink = ?", sink),
                             ("r.sink LIKE ?", _ns(namespace))])
-    rows = _query(
-        path,
-        "SELECT r.seq, r.id, r.type, r.source, r.time, r.sink, r.received_at, q.id, q.type,"
-        " (r.received_at - q.received_at) * 1000.0, r.attributes, r.data"
-        " FROM responses r LEFT JOIN events e ON e.seq = r.event_seq"
-        " LEFT JOIN events q ON q.seq = e.parent_seq" + where + " ORDER BY r.seq", params)
-    frame = pd.DataFrame.from_records(rows, columns=RESPONSE_COLUMNS)
-    frame["data"] = [_decode(d) for d in frame["data"]]
-    frame["attributes"] = [json.loads(a) for a in frame["attributes"]]
+    shapes = _query(path, "SELECT DISTINCT r.names FROM responses r" + where, params)
+    name_sets = {text: json.loads(text) for (text,) in shapes if text}
+    width = max((len(n) for n in name_sets.values()), default=0)
+    values = "".join(f", json_extract(r.row0, '$[{k}]')" for k in range(width))
+    rows = _query(path, _SELECT.format(values=values) + where + " ORDER BY r.seq", params)
+    slots = [f"_v{k}" for k in range(width)]
+    frame = pd.DataFrame.from_records(rows, columns=[*RESPONSE_COLUMNS, "_names", "_nrows",
+                                                     *slots])
     frame["received_at"] = pd.to_datetime(frame["received_at"], unit="s", utc=True)
     frame["latency_ms"] = frame["latency_ms"].astype(float)
-    predictions = [_prediction(d) for d in frame["data"]]
+    names_col, nrows = frame.pop("_names"), frame.pop("_nrows")
+    taken = frame[slots]
+    frame = frame.drop(columns=slots)
+    many = (nrows > 1).to_numpy()
     if explode:
-        return _exploded(frame, predictions)
-    single = [(p[0], p[1][0]) if p is not None and len(p[1]) == 1 else
-              (p[0], [list(col) for col in zip(*p[1], strict=True)]) if p is not None
-              else ([], []) for p in predictions]
-    extra = pd.DataFrame.from_records([dict(zip(n, v, strict=True)) for n, v in single],
-                                      index=frame.index)
+        return _exploded(frame, names_col, taken, many, name_sets)
+    columns: dict[str, pd.Series] = {}
+    for text, names in name_sets.items():
+        mask = ((names_col == text) & ~many).to_numpy()
+        for k, name in enumerate(names):
+            column = columns.setdefault(name, pd.Series(np.nan, index=frame.index, dtype=object))
+            column[mask] = taken[f"_v{k}"].to_numpy()[mask]
+    for i in np.flatnonzero(many):
+        shape = _many_rows(frame["data"].iat[i])
+        if shape is None:
+            continue
+        for k, name in enumerate(shape[0]):
+            column = columns.setdefault(name, pd.Series(np.nan, index=frame.index, dtype=object))
+            column.iat[i] = [r[k] for r in shape[1]]
+    extra = pd.DataFrame(columns, index=frame.index).infer_objects()
     return _attach(frame, extra)
 
 
-def _exploded(frame: pd.DataFrame, predictions: list[tuple[list[str], list[list[Any]]] | None]
-              ) -> pd.DataFrame:
-    counts = [len(p[1]) if p is not None else 1 for p in predictions]
+def _exploded(frame: pd.DataFrame, names_col: pd.Series, taken: pd.DataFrame, many: np.ndarray,
+              name_sets: dict[str, list[str]]) -> pd.DataFrame:
+    """One row per prediction row: answers with several rows are spread out."""
+    shapes: list[tuple[list[str], list[list[Any]]] | None] = []
+    for i, text in enumerate(names_col):
+        if many[i]:
+            shapes.append(_many_rows(frame["data"].iat[i]))
+        elif text in name_sets:
+            names = name_sets[text]
+            shapes.append((names, [taken.iloc[i, :len(names)].tolist()]))
+        else:
+            shapes.append(None)
+    counts = [len(s[1]) if s is not None else 1 for s in shapes]
     base = frame.loc[frame.index.repeat(counts)].reset_index(drop=True)
     records: list[dict[str, Any]] = []
-    rows: list[int] = []
-    for p in predictions:
-        if p is None:
+    positions: list[int] = []
+    for shape in shapes:
+        if shape is None:
             records.append({})
-            rows.append(0)
+            positions.append(0)
             continue
-        names, values = p
-        records.extend(dict(zip(names, r, strict=True)) for r in values)
-        rows.extend(range(len(values)))
-    base.insert(1, "row", rows)
+        names, body = shape
+        records.extend(dict(zip(names, r, strict=True)) for r in body)
+        positions.extend(range(len(body)))
+    base.insert(1, "row", positions)
     return _attach(base, pd.DataFrame.from_records(records, index=base.index))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -90,7 +92,7 @@ def test_batch_count_and_array_payloads(ip, ns):
     ip.user_ns["arr"] = np.arange(8).reshape(2, 4)
     one = run(ip, "%seldon_send arr --type arrays --batch --kind tensor --wait 10")
     assert one.sent == 1
-    data = one.responses["data"][0]
+    data = json.loads(one.responses["data"][0])
     assert data == {"data": {"tensor": {"shape": [2, 4], "values": list(range(8))}}}
     ip.user_ns["msg"] = {"hello": "world"}
     three = run(ip, "%seldon_send msg --type hello --count 3 --structured --wait 10")
