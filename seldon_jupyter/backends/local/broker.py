@@ -237,7 +237,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="seldon-jupyter local broker")
     parser.add_argument("--home", required=True)
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--max-body", type=int, default=MAX_BODY)
+    parser.add_argument("--max-body", type=int,
+                        default=int(os.environ.get("SELDON_JUPYTER_MAX_BODY", MAX_BODY)),
+                        help="largest accepted event in bytes (413 above it); "
+                        "default $SELDON_JUPYTER_MAX_BODY or 4 MiB")
     run(_main(parser.parse_args(argv)))
 
 

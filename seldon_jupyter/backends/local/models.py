@@ -18,11 +18,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import numpy as np
+
 from seldon_jupyter.errors import ModelError
 from seldon_jupyter.resources import PYTHON_PATH_ANNOTATION
 
 IRIS_PATTERN = re.compile(r"^gs://seldon-models/.*sklearn/iris/?$")
 SKLEARN_METHODS = ("predict_proba", "predict", "decision_function")
+
+
+class BadInput(ValueError):
+    """The request's data cannot be what the model takes: a client error (HTTP 400)."""
 
 
 @dataclass
@@ -103,7 +109,20 @@ def load_sklearn(unit: dict) -> LoadedModel:
     if method == "predict_proba":
         names = [f"t:{i}" for i in range(len(getattr(model, "classes_", [])))] or None
     fn = getattr(model, method)
-    return LoadedModel(predict=lambda X, _names: fn(X), class_names=names, note=note)
+    width = getattr(model, "n_features_in_", None)
+
+    def predict(X: Any, _names: list[str]) -> Any:
+        array = np.asarray(X)
+        if array.ndim != 2 or array.dtype.kind not in "biuf":
+            raise BadInput(f"SKLEARN_SERVER expects a 2-d array of numbers, got shape "
+                           f"{array.shape} of {array.dtype}")
+        if width is not None and array.shape[1] != width:
+            raise BadInput(f"the model expects {width} features per row, got {array.shape[1]}")
+        if not np.isfinite(array).all():
+            raise BadInput("the input holds NaN or infinite values")
+        return fn(array)
+
+    return LoadedModel(predict=predict, class_names=names, note=note)
 
 
 def _import_class(model_class: str, path: Path) -> type:

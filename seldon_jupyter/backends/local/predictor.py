@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 import numpy as np
 from aiohttp import web
 
-from seldon_jupyter.backends.local.models import LoadedModel, load
+from seldon_jupyter.backends.local.models import BadInput, LoadedModel, load
 from seldon_jupyter.backends.local.serve import announce, run, serve
 from seldon_jupyter.errors import ModelError, PayloadError
 from seldon_jupyter.payloads import message_array
@@ -91,6 +91,8 @@ class Predictor:
             return self.model.predict(X, names)
         except SeldonError:
             raise
+        except BadInput as exc:
+            raise SeldonError(400, str(exc), "MICROSERVICE_BAD_DATA") from exc
         except Exception as exc:  # noqa: BLE001 - the model's failure becomes a Seldon error
             raise SeldonError(500, f"{type(exc).__name__}: {exc}",
                               "MICROSERVICE_INTERNAL_ERROR") from exc

@@ -96,7 +96,9 @@ def test_form_encoded_json_field_is_accepted(iris):
     (b"{not json", 400, "Invalid JSON"),
     (b'{"jsonData": {"a": 1}}', 400, "expects data.ndarray"),
     (b'{"data": {"ndarray": [[1, 2], [3]]}}', 400, "ragged"),
-    (b'{"data": {"ndarray": [[1, 2]]}}', 500, "features"),
+    (b'{"data": {"ndarray": [[1, 2]]}}', 400, "expects 4 features per row, got 2"),
+    (b'{"data": {"ndarray": [["a", "b", "c", "d"]]}}', 400, "2-d array of numbers"),
+    (b'{"data": {"tensor": {"shape": [1, 4], "values": [1, 2, 3, 1e999]}}}', 400, "infinite"),
 ])
 def test_errors_use_the_seldon_error_format(iris, body, code, info):
     url, _ = iris

@@ -1,0 +1,149 @@
+"""Bad input never crashes a local server; faults never lose an accepted event."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from seldon_jupyter import resources
+from seldon_jupyter.errors import SendError
+from seldon_jupyter.session import Session
+from tests.conftest import pid_listening_on, python_sdep, wait_for
+
+TOKEN = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=40)
+HEADER_NAMES = st.sampled_from(["ce-id", "ce-source", "ce-type", "ce-specversion", "ce-time",
+                                "ce-subject", "ce-dataschema", "ce-Ext1", "ce-knativebrokerttl",
+                                "ce-averyveryveryverylongname", "content-type", "ce-", "x-other"])
+CONTENT_TYPES = st.sampled_from(["application/json", "application/cloudevents+json",
+                                 "application/cloudevents-batch+json", "text/plain",
+                                 "application/octet-stream", "application/x-www-form-urlencoded"])
+SPECVERSIONS = st.sampled_from(["1.0", "0.3", "", "2.0", "1", "1.0 "])
+
+
+@st.composite
+def requests_(draw):
+    headers = draw(st.dictionaries(HEADER_NAMES, TOKEN, max_size=8))
+    if draw(st.booleans()):
+        headers.update({"ce-id": draw(TOKEN) or "id", "ce-source": "s", "ce-type": "t",
+                        "ce-specversion": draw(SPECVERSIONS)})
+    headers["content-type"] = draw(CONTENT_TYPES)
+    kind = draw(st.sampled_from(["bytes", "json", "structured"]))
+    if kind == "bytes":
+        body = draw(st.binary(max_size=2048))
+    elif kind == "json":
+        body = json.dumps(draw(st.recursive(
+            st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(max_size=20),
+            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                st.text(max_size=8), inner, max_size=4), max_leaves=12))).encode()
+    else:
+        body = json.dumps({k: draw(TOKEN) for k in draw(st.lists(st.sampled_from(
+            ["id", "source", "type", "specversion", "time", "data", "data_base64",
+             "datacontentencoding"]), max_size=8))}).encode()
+    return headers, body
+
+
+@pytest.fixture(scope="module")
+def targets(backend):
+    s = Session(backend, namespace="fuzz")
+    s.ensure_broker()
+    sdep = s.deploy("iris")
+    yield s.broker_url(), sdep.address
+    s.close()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(request=requests_())
+def test_broker_ingress_answers_4xx_with_a_reason_or_202(targets, request):
+    headers, body = request
+    resp = requests.post(targets[0], data=body, headers=headers, timeout=30)
+    assert resp.status_code in (202, 400, 413), (resp.status_code, resp.text)
+    if resp.status_code == 400:
+        assert resp.text.strip()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(request=requests_())
+def test_predictor_answers_4xx_with_a_seldon_reason_or_200(targets, request):
+    headers, body = request
+    resp = requests.post(targets[1], data=body, headers=headers, timeout=30)
+    assert resp.status_code in (200, 400, 413), (resp.status_code, resp.text)
+    if resp.status_code == 400:
+        status = resp.json()["status"]
+        assert status["status"] == "FAILURE" and status["info"]
+
+
+def test_oversized_events_get_413_under_a_configurable_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("SELDON_JUPYTER_MAX_BODY", "65536")
+    session = Session(home=tmp_path)
+    try:
+        session.ensure_broker()
+        assert session.send({"blob": "x" * 60_000}, type="big").status == 202
+        with pytest.raises(SendError, match="too large") as info:
+            session.send({"blob": "x" * 70_000}, type="big")
+        assert info.value.status == 413
+    finally:
+        session.backend.down()
+        session.close()
+
+
+def test_killed_predictor_retries_then_dead_letters_nothing_dropped(session, python_models):
+    ns = session.namespace
+    session.apply(python_sdep("victim", "Slow", python_models, ns, seconds=0.3), wait=True,
+                  timeout=90)
+    session.apply([*resources.event_display("dlq", namespace=ns),
+                   *resources.event_display("ok", namespace=ns),
+                   resources.trigger("ok", namespace=ns, filter={"source": "seldon.victim"},
+                                     service="ok"),
+                   resources.trigger("to-victim", namespace=ns, filter={"type": "job"},
+                                     deployment="victim",
+                                     delivery={"retry": 1, "backoffDelay": "PT0.01S",
+                                               "deadLetterSink": {"uri": f"http://dlq.{ns}.svc."
+                                                                  "cluster.local/"}})],
+                  wait=True)
+    port = int(session.get("sdep", "victim").address.split(":")[2].split("/")[0])
+    sent = session.send_many([[i] for i in range(6)], type="job")
+    time.sleep(0.1)
+    os.kill(pid_listening_on(port), signal.SIGKILL)
+
+    def settled():
+        frame = session.deliveries(trigger=f"{ns}/to-victim")
+        return [frame] if len(frame) == 6 and (frame["state"] != "pending").all() else None
+
+    outcome = wait_for(settled, timeout=60)[0]
+    assert set(outcome["state"]) <= {"delivered", "dead-lettered"}
+    dead = set(outcome[outcome.state == "dead-lettered"]["event_id"])
+    assert dead, "the kill should have cost at least one delivery"
+    assert (outcome[outcome.state == "dead-lettered"]["attempts"] == 2).all()
+    dlq = session.responses(sink=f"{ns}/dlq", wait=10, count=len(dead))
+    assert set(dlq["id"]) == dead
+    done = set(outcome[outcome.state == "delivered"]["event_id"])
+    if done:  # events that the restarted predictor answered have their response
+        answered = session.responses(sink=f"{ns}/ok", wait=10, count=len(done))
+        assert set(answered["request_id"]) == done
+    assert dead | done == set(sent.ids)
+
+
+def test_a_slow_subscriber_does_not_stall_other_triggers(session, python_models):
+    ns = session.namespace
+    session.apply(python_sdep("sloth", "Slow", python_models, ns, seconds=3.0), wait=True,
+                  timeout=90)
+    session.apply([resources.trigger("to-sloth", namespace=ns, filter={"type": "work"},
+                                     deployment="sloth"),
+                   *resources.event_display("fast", namespace=ns),
+                   resources.trigger("fast", namespace=ns, filter={"type": "work"},
+                                     service="fast")], wait=True)
+    started = time.monotonic()
+    session.send_many([[i] for i in range(10)], type="work")
+    fast = session.responses(sink=f"{ns}/fast", wait=10, count=10)
+    elapsed = time.monotonic() - started
+    assert len(fast) == 10
+    assert elapsed < 2.0, f"fast trigger waited {elapsed:.1f}s behind the slow one"
+    pending = session.deliveries(trigger=f"{ns}/to-sloth", state="pending")
+    assert len(pending) == 10  # the slow deliveries are still running meanwhile
