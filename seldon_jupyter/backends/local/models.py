@@ -8,7 +8,7 @@ by a stand-in trained on scikit-learn's bundled iris data, and the status says s
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import inspect
 import json
 import re
@@ -126,6 +126,7 @@ def load_sklearn(unit: dict) -> LoadedModel:
 
 
 def _import_class(model_class: str, path: Path) -> type:
+    """The class from a module file inside `path`, and nowhere else (not site-packages)."""
     module_name, _, class_name = model_class.rpartition(".")
     if not module_name:
         module_name = class_name = model_class
@@ -133,15 +134,27 @@ def _import_class(model_class: str, path: Path) -> type:
         raise ModelError(f"python model directory {path} does not exist",
                          hint=f"set the {PYTHON_PATH_ANNOTATION} annotation to the directory "
                          "that holds the model module")
-    sys.path.insert(0, str(path))
+    root = path.resolve()
     try:
-        module = importlib.import_module(module_name)
+        file = (root / Path(*module_name.split("."))).with_suffix(".py").resolve()
+    except ValueError:
+        file = root / f"{module_name}.py"
+    if not file.is_relative_to(root) or not file.is_file():
+        raise ModelError(f"no module file {file.name} in {root}",
+                         hint="MODEL_NAME names a module in the model directory: 'MyModel' for "
+                         "MyModel.py with class MyModel, or 'module.Class'")
+    sys.path.insert(0, str(root))  # so the model's own sibling modules import
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - user code failed to import
-        raise ModelError(f"could not import {module_name!r} from {path}: "
-                         f"{type(exc).__name__}: {exc}") from exc
+        raise ModelError(f"could not import {file}: {type(exc).__name__}: {exc}") from exc
     cls = getattr(module, class_name, None)
     if not inspect.isclass(cls):
-        raise ModelError(f"{module_name}.py has no class {class_name!r}")
+        raise ModelError(f"{file.name} has no class {class_name!r}")
     return cls
 
 

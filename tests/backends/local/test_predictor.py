@@ -179,3 +179,13 @@ def test_model_that_raises_gives_500(tmp_path, python_models):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.parametrize("model_class", ["subprocess.Popen", "os.PathLike", "..Echo", "."])
+def test_python_models_load_only_from_the_named_directory(tmp_path, python_models,
+                                                          model_class):
+    proc, lines = start(tmp_path, {"name": "model", "parameters": [
+        {"name": "args", "type": "STRING", "value": "touch /tmp/pwned"}]},
+        model_class=model_class, python_path=str(python_models))
+    assert proc.wait(30) == 3
+    assert "no module file" in lines[-1]["error"]
