@@ -63,8 +63,8 @@ def test_01_walkthrough(tmp_path, home):
     assert "sent 2 event(s)" in tagged(nb, "more-sends")
     assert "2 response(s) collected" in tagged(nb, "more-sends")
     assert has_html(nb, "responses")
-    # the first request was sent before event-display existed, like in the walkthrough
-    assert tagged(nb, "check").strip() == "2 responses; probabilities sum to [1.0]"
+    assert tagged(nb, "check").strip() == (
+        "2 responses to the last two requests; probabilities sum to [1.0]")
 
 
 def test_02_override_uri(tmp_path, home):

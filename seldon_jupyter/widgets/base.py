@@ -1,0 +1,59 @@
+"""What every panel shares: the Session it calls, an output area for errors, a status line.
+
+Panels hold no state of their own beyond their fields; every action is a Session call run
+through `Panel.action`, so a failure lands in the panel's own output with its reason and
+hint instead of disappearing into the kernel log.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+
+from seldon_jupyter.errors import SeldonJupyterError
+from seldon_jupyter.session import Session
+
+STATE_COLOURS = {"Available": "#2e7d32", "Ready": "#2e7d32", "Failed": "#c62828",
+                 "NotReady": "#ef6c00", "Creating": "#1565c0"}
+
+
+def badge(state: str) -> str:
+    colour = STATE_COLOURS.get(state, "#616161")
+    return f'<b style="color:{colour}">{html.escape(state)}</b>'
+
+
+class Panel(w.VBox):
+    """A VBox with a session, a status line and an output area for messages and errors."""
+
+    title = "panel"
+
+    def __init__(self, session: Session | None = None, **kwargs: Any) -> None:
+        self.session = session or Session()
+        self.status = w.HTML(value="")
+        self.output = w.Output(layout=w.Layout(max_height="240px", overflow="auto"))
+        super().__init__(**kwargs)
+
+    def layout_children(self, *rows: w.Widget) -> None:
+        self.children = [*rows, self.status, self.output]
+
+    def say(self, message: str) -> None:
+        self.status.value = message
+
+    def action(self, fn: Callable[[], Any]) -> Any:
+        """Run a Session call; errors are shown in this panel with their reason."""
+        try:
+            return fn()
+        except SeldonJupyterError as exc:
+            self.status.value = f'<span style="color:#c62828">{html.escape(exc.message)}</span>'
+            hint = f"\nhint: {exc.hint}" if exc.hint else ""
+            self.output.append_stdout(f"{type(exc).__name__}: {exc.message}{hint}\n")
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never swallowed
+            self.status.value = f'<span style="color:#c62828">{html.escape(str(exc))}</span>'
+            self.output.append_stdout(f"{type(exc).__name__}: {exc}\n")
+        return None
+
+    def on_click(self, button: w.Button, fn: Callable[[], Any]) -> None:
+        button.on_click(lambda _b: self.action(fn))

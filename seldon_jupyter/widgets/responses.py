@@ -1,0 +1,116 @@
+"""ResponsesPanel: the newest responses, counts by type, latency and per-class plots, live.
+
+A daemon thread polls the journal (only the rows newer than the last poll) and updates the
+widgets, so the table moves while events arrive and the kernel stays free for other cells.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import threading
+import time
+from typing import Any
+
+import ipywidgets as w
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - after choosing the non-interactive backend
+import pandas as pd  # noqa: E402
+
+from seldon_jupyter.widgets.base import Panel  # noqa: E402
+
+HIDDEN = ("attributes", "data", "seq", "time")
+NEWEST = 15
+
+
+class ResponsesPanel(Panel):
+    title = "Responses"
+
+    def __init__(self, session: Any = None, *, interval: float = 1.0, live: bool = True,
+                 **kwargs: Any) -> None:
+        super().__init__(session, **kwargs)
+        self.interval = interval
+        self.type = w.Text(placeholder="all types", description="type")
+        self.live = w.Checkbox(value=live, description="live", indent=False)
+        self.refresh_button = w.Button(description="Refresh", icon="refresh")
+        self.table = w.HTML()
+        self.counts = w.HTML()
+        self.latency_plot = w.Image(format="png", layout=w.Layout(width="45%"))
+        self.class_plot = w.Image(format="png", layout=w.Layout(width="45%"))
+        self.frame = pd.DataFrame()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.on_click(self.refresh_button, self.refresh)
+        self.live.observe(lambda c: self.start() if c["new"] else self.stop(), "value")
+        self.layout_children(w.HBox([self.type, self.live, self.refresh_button]), self.counts,
+                             self.table, w.HBox([self.latency_plot, self.class_plot]))
+        self.refresh()
+        if live:
+            self.start()
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="responses-panel", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self.stop()
+        super().close()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.action(self.refresh)
+
+    def refresh(self) -> None:
+        frame = self.session.responses(type=self.type.value.strip() or None)
+        if len(frame) == len(self.frame) and len(frame):
+            return
+        self.frame = frame
+        shown = frame.drop(columns=[c for c in HIDDEN if c in frame.columns]).tail(NEWEST)
+        self.table.value = (shown.iloc[::-1].to_html(index=False, float_format="%.4f")
+                            if len(shown) else "<i>no responses yet</i>")
+        counts = frame.groupby("type").size() if len(frame) else pd.Series(dtype=int)
+        self.counts.value = f"<b>{len(frame)}</b> responses" + "".join(
+            f" &middot; {html.escape(str(t))}: {n}" for t, n in counts.items())
+        self.latency_plot.value = self._plot(self._latency)
+        self.class_plot.value = self._plot(self._classes)
+
+    @staticmethod
+    def _plot(draw: Any) -> bytes:
+        fig, ax = plt.subplots(figsize=(4.5, 2.8))
+        try:
+            draw(ax)
+            fig.tight_layout()
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=80)
+            return buffer.getvalue()
+        finally:
+            plt.close(fig)
+
+    def _latency(self, ax: Any) -> None:
+        latency = self.frame["latency_ms"].dropna() if len(self.frame) else pd.Series()
+        if len(latency):
+            ax.hist(latency, bins=30, color="#1565c0")
+        ax.set_title("end-to-end latency (ms)")
+
+    def _classes(self, ax: Any) -> None:
+        columns = [c for c in self.frame.columns if str(c).startswith("t:")]
+        numeric = self.frame[columns].apply(pd.to_numeric, errors="coerce") if columns else None
+        if numeric is not None and numeric.notna().any().any():
+            predicted = numeric.idxmax(axis=1).value_counts().sort_index()
+            ax.bar(predicted.index.astype(str), predicted.to_numpy(), color="#2e7d32")
+        ax.set_title("predicted class (argmax)")
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> int:
+        """Block until the panel shows `count` responses (for scripts and tests)."""
+        deadline = time.monotonic() + timeout
+        while len(self.frame) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return len(self.frame)

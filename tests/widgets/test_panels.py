@@ -1,0 +1,110 @@
+"""Panels without a browser: set fields, click, check Session state and the panel output."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from seldon_jupyter.widgets import (
+    DeployPanel,
+    ResponsesPanel,
+    SendPanel,
+    TopologyPanel,
+    TriggerPanel,
+    dashboard,
+)
+from tests.conftest import wait_for
+
+
+@pytest.fixture
+def deployed(session):
+    panel = DeployPanel(session)
+    panel.name.value = "iris"
+    panel.deploy_button.click()
+    wait_for(lambda: "Available" in panel.state.value, timeout=60)
+    return panel
+
+
+def test_deploy_panel_deploys_and_wires_the_walkthrough(session, deployed):
+    names = {(r.kind, r.name) for r in session.status() if r.namespace == session.namespace}
+    assert {("SeldonDeployment", "iris"), ("Trigger", "iris-requests"),
+            ("Trigger", "iris-responses"), ("Service", "event-display")} <= names
+    assert "stand-in" in deployed.state.value
+    deployed.delete_button.click()
+    assert "deleted" in deployed.state.value
+    assert not [r for r in session.status("trigger") if r.namespace == session.namespace
+                and r.name.startswith("iris-")]
+
+
+def test_deploy_panel_shows_the_failure_reason(session):
+    panel = DeployPanel(session)
+    panel.name.value = "broken"
+    panel.source.value = "model URI"
+    panel.model_uri.value = "/no/such/model"
+    panel.wire.value = False
+    panel.deploy_button.click()
+    wait_for(lambda: "Failed" in panel.state.value, timeout=60)
+    assert "/no/such/model" in panel.state.value and "does not exist" in panel.state.value
+
+
+def test_errors_land_in_the_panel_output(session):
+    panel = DeployPanel(session)
+    panel.name.value = "Not_A_Valid_Name"
+    panel.deploy_button.click()
+    assert "metadata.name" in panel.status.value
+    assert "RFC 1123" in "".join(o.get("text", "") for o in panel.output.outputs)
+
+
+def test_trigger_panel_previews_yaml_and_applies(session, deployed):
+    panel = TriggerPanel(session)
+    panel.name.value = "extra"
+    panel.rows.children[0].children[1].value = "custom.type"
+    panel.add_row_button.click()
+    panel.rows.children[1].children[0].value = "source"
+    panel.rows.children[1].children[1].value = "me"
+    assert "iris" in panel.target.options
+    panel.target.value = "iris"
+    panel.retry.value = 2
+    panel.dead_letter.value = "http://dl.example/"
+    assert "type: custom.type" in panel.preview.value and "retry: 2" in panel.preview.value
+    panel.apply_button.click()
+    trig = session.get("trigger", "extra")
+    assert trig.manifest["spec"]["filter"]["attributes"] == {"type": "custom.type",
+                                                             "source": "me"}
+    assert trig.manifest["spec"]["delivery"]["deadLetterSink"] == {"uri": "http://dl.example/"}
+    panel.rows.children[1].children[2].click()  # remove the source row
+    assert "source: me" not in panel.preview.value
+
+
+def test_send_and_live_responses(session, deployed):
+    responses = ResponsesPanel(session, interval=0.2)
+    try:
+        send = SendPanel(session)
+        assert send.deployment.value == "iris"
+        assert send.type.value == f"seldon.iris.{session.namespace}.request"
+        send.count.value = 12
+        send.rate.value = 100.0
+        send.send_button.click()
+        assert send.progress.value == 12 and "12 events" in send.status.value
+        assert responses.wait_for(12, timeout=30) == 12  # updated by the live thread
+        assert f"seldon.iris.{session.namespace}.response: 12" in responses.counts.value
+        assert "t:0" in responses.table.value
+        assert bytes(responses.latency_plot.value).startswith(b"\x89PNG")
+        send.payload.value = "{not json"
+        send.send_button.click()
+        assert "fix the payload JSON" in send.status.value
+    finally:
+        responses.close()
+
+
+def test_topology_and_dashboard(session, deployed):
+    topo = TopologyPanel(session)
+    assert "iris-requests" in topo.view.value
+    assert f"reply <code>seldon.iris.{session.namespace}.response</code>" in topo.view.value
+    tabs = dashboard(session, live=False)
+    assert [tabs.get_title(i) for i in range(5)] == ["Deploy", "Trigger", "Send", "Responses",
+                                                     "Topology"]
+    tabs.selected_index = 4
+    time.sleep(0.1)
+    assert "iris-responses" in tabs.children[4].view.value
