@@ -128,9 +128,15 @@ class Broker:
         op, routes, event, ttl = self._prepare(event, namespace, broker, parent_seq=None,
                                                via=None)
         seq = await self.journal.run(op)
-        for route in routes:
-            self._spawn(seq, route, event, ttl)
+        self._dispatch(seq, routes, event, ttl)
         return seq, ttl
+
+    def _dispatch(self, seq: int, routes: list[Route], event: Event, ttl: int) -> None:
+        """Start deliveries; those whose subscriber is not resolved yet stay pending and
+        start on the reload that follows their trigger becoming Ready."""
+        for route in routes:
+            if route.subscriber is not None:
+                self._spawn(seq, route, event, ttl)
 
     def _spawn(self, seq: int, route: Route, event: Event, ttl: int) -> None:
         self.in_flight.add((seq, route.key))
@@ -170,8 +176,7 @@ class Broker:
         op, routes, reply, reply_ttl = self._prepare(reply, route.namespace, route.broker,
                                                      parent_seq=seq, via=route.key)
         reply_seq = await self.journal.run(journal.chain(done, op))
-        for next_route in routes:
-            self._spawn(reply_seq, next_route, reply, reply_ttl)
+        self._dispatch(reply_seq, routes, reply, reply_ttl)
 
     # -- HTTP ---------------------------------------------------------------------------
 

@@ -52,6 +52,8 @@ class Cluster:
         self._push = asyncio.Event()
         self._pusher: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._push_lock = asyncio.Lock()
+        self._http: aiohttp.ClientSession | None = None
 
     @property
     def resources_file(self) -> Path:
@@ -101,23 +103,40 @@ class Cluster:
     def write_broker_config(self) -> None:
         write_private(self.home / "broker-config.json", json.dumps(st.broker_config(self.world())))
 
+    async def push(self) -> bool:
+        """Write the routing table and have the broker load it; False if it did not answer."""
+        async with self._push_lock:
+            self._push.clear()
+            self.write_broker_config()
+            broker = self.broker
+            if broker is None or broker.state != RUNNING:
+                return True  # a starting broker reads the file itself
+            assert self._http is not None
+            try:
+                async with self._http.post(
+                        f"http://127.0.0.1:{broker.port}/control/reload",
+                        headers={"Authorization": f"Bearer {self.token}"},
+                        timeout=aiohttp.ClientTimeout(total=30)) as resp:
+                    await resp.read()
+                    return resp.ok
+            except (aiohttp.ClientError, TimeoutError):
+                return False
+
+    async def flush(self) -> None:
+        """Make status reads agree with the broker: push any change still pending."""
+        if self._push.is_set():
+            await self.push()
+
     async def _push_loop(self) -> None:
-        async with aiohttp.ClientSession() as http:
+        self._http = aiohttp.ClientSession()
+        try:
             while True:
                 await self._push.wait()
-                self._push.clear()
-                self.write_broker_config()
-                broker = self.broker
-                if broker is None or broker.state != RUNNING:
-                    continue
-                try:
-                    async with http.post(f"http://127.0.0.1:{broker.port}/control/reload",
-                                         headers={"Authorization": f"Bearer {self.token}"},
-                                         timeout=aiohttp.ClientTimeout(total=30)) as resp:
-                        await resp.read()
-                except (aiohttp.ClientError, TimeoutError):
+                if not await self.push():
                     await asyncio.sleep(0.2)
                     self._push.set()
+        finally:
+            await self._http.close()
 
     def _persist(self) -> None:
         write_private(self.resources_file, json.dumps(list(self.resources.values()), indent=1))
@@ -152,6 +171,7 @@ class Cluster:
                 self._store(m)
             self._persist()
         self.changed()
+        await self.flush()
         return [self.describe(resources.key(m)) for m in checked]
 
     async def delete(self, kind: str, namespace: str, name: str) -> None:

@@ -122,6 +122,8 @@ def load_sklearn(unit: dict) -> LoadedModel:
             raise BadInput("the input holds NaN or infinite values")
         return fn(array)
 
+    if width is not None:  # warm up: the first call pays for lazy imports, not a request
+        predict(np.zeros((1, width)), [])
     return LoadedModel(predict=predict, class_names=names, note=note)
 
 

@@ -72,9 +72,11 @@ class ControlApi:
         return web.json_response({"resources": await self.cluster.apply(manifests)})
 
     async def list(self, _request: web.Request) -> web.Response:
+        await self.cluster.flush()
         return web.json_response({"resources": self.cluster.list()})
 
     async def get(self, request: web.Request) -> web.Response:
+        await self.cluster.flush()
         m = request.match_info
         return web.json_response(self.cluster.describe((m["kind"], m["namespace"], m["name"])))
 
