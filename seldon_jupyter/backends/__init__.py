@@ -115,11 +115,6 @@ def create(name: str, **options: Any) -> Backend:
     return factory(**options)
 
 
-def available() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
-
-
 def _load_builtin() -> None:
     from seldon_jupyter.backends.local.client import LocalBackend
 
