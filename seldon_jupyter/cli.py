@@ -28,7 +28,7 @@ def _table(rows: list[dict]) -> str:
 def _resources(session: Session, kind: str | None) -> str:
     return _table([{"KIND": r.kind, "NAMESPACE": r.namespace, "NAME": r.name,
                     "STATE": r.state, "ADDRESS": r.address or "", "REASON": r.reason[:60]}
-                   for r in session.status(kind)])
+                   for r in session.status(kind, all_namespaces=True)])
 
 
 def cmd_local(args: argparse.Namespace) -> int:
@@ -52,6 +52,9 @@ def cmd_local(args: argparse.Namespace) -> int:
 
 
 def _session(args: argparse.Namespace) -> Session:
+    if args.backend == "kubernetes":
+        return Session("kubernetes", namespace=args.namespace, broker=args.broker,
+                       home=args.home, context=args.context, kubeconfig=args.kubeconfig)
     return Session(LocalBackend(args.home), namespace=args.namespace, broker=args.broker)
 
 
@@ -95,6 +98,10 @@ def cmd_responses(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seldon-jupyter", description=__doc__.split("\n")[0])
     p.add_argument("--home", help="local cluster workdir (default $SELDON_JUPYTER_HOME)")
+    p.add_argument("--backend", choices=["local", "kubernetes"], default="local",
+                   help="where apply/get/delete/send/responses act (local is the default)")
+    p.add_argument("--context", help="kubeconfig context (kubernetes backend)")
+    p.add_argument("--kubeconfig", help="kubeconfig file (kubernetes backend)")
     p.add_argument("-n", "--namespace", default="default")
     p.add_argument("--broker", default="default")
     sub = p.add_subparsers(dest="command", required=True)

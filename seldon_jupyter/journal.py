@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS responses (
     received_at REAL NOT NULL, event_seq INTEGER,
     names TEXT, nrows INTEGER, row0 TEXT);
 CREATE INDEX IF NOT EXISTS responses_type ON responses (type);
+CREATE TABLE IF NOT EXISTS cursors (
+    sink TEXT NOT NULL, origin TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (sink, origin));
 """
 PENDING, DELIVERED, DEAD_LETTERED, FAILED = "pending", "delivered", "dead-lettered", "failed"
 
@@ -193,10 +196,11 @@ def prediction_columns(event: Event) -> tuple[str | None, int | None, str | None
     return json.dumps(names), len(rows), json.dumps(rows[0])
 
 
-def insert_response(event: Event, *, sink: str, event_seq: int | None = None) -> Op:
+def insert_response(event: Event, *, sink: str, event_seq: int | None = None,
+                    received_at: float | None = None) -> Op:
     """Record an event a collector received; linked to the broker's copy of it if known."""
     attrs = json.dumps(dict(event.attributes))
-    now = time.time()
+    now = time.time() if received_at is None else received_at
     names, nrows, row0 = prediction_columns(event)
 
     def op(conn: sqlite3.Connection) -> int:

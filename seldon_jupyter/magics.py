@@ -66,6 +66,9 @@ class SeldonMagics(Magics):
     broker = Unicode("default", help="broker events are sent to").tag(config=True)
     home = Unicode("", help="local backend workdir (default $SELDON_JUPYTER_HOME)").tag(
         config=True)
+    context = Unicode("", help="kubeconfig context (kubernetes backend)").tag(config=True)
+    kubeconfig = Unicode("", help="kubeconfig file (default $KUBECONFIG or ~/.kube/config)"
+                         ).tag(config=True)
     timeout = Float(120.0, help="seconds to wait for resources to become ready").tag(
         config=True)
 
@@ -74,7 +77,7 @@ class SeldonMagics(Magics):
         self._session: Session | None = None
         self._last_send: float | None = None
 
-    @observe("backend", "namespace", "broker", "home")
+    @observe("backend", "namespace", "broker", "home", "context", "kubeconfig")
     def _reset(self, _change: Any) -> None:
         if self._session is not None:
             self._session.close()
@@ -83,7 +86,9 @@ class SeldonMagics(Magics):
     @property
     def session(self) -> Session:
         if self._session is None:
-            options = {"home": self.home or None} if self.backend == "local" else {}
+            options: dict[str, Any] = {"home": self.home or None}
+            if self.backend == "kubernetes":
+                options.update(context=self.context or None, kubeconfig=self.kubeconfig or None)
             self._session = Session(self.backend, namespace=self.namespace, broker=self.broker,
                                     **options)
         return self._session
@@ -117,15 +122,19 @@ class SeldonMagics(Magics):
     @argument("-n", "--namespace", help="namespace to work in")
     @argument("--broker", help="broker to send to")
     @argument("--home", help="local backend workdir")
+    @argument("--context", help="kubeconfig context (kubernetes)")
+    @argument("--kubeconfig", help="kubeconfig file (kubernetes)")
     def seldon_backend(self, line: str) -> BackendInfo:
         """Choose (or show) the backend, namespace and broker used by the other magics."""
         args = parse_argstring(self.seldon_backend, line)
-        for trait in ("name", "namespace", "broker", "home"):
+        for trait in ("name", "namespace", "broker", "home", "context", "kubeconfig"):
             value = getattr(args, trait)
             if value is not None:
                 setattr(self, "backend" if trait == "name" else trait, value)
         session = self.session
         details = {"home": str(session.backend.home)} if hasattr(session.backend, "home") else {}
+        if session.backend.name == "kubernetes":
+            details.update({k: str(v) for k, v in session.backend.info().items()})
         return BackendInfo(self.backend, self.namespace, self.broker, session.broker_url(),
                            details)
 
@@ -195,20 +204,21 @@ class SeldonMagics(Magics):
 
     @line_magic
     @magic_arguments()
-    @argument("name", nargs="?", default="event-display", help="collector (Service) name")
+    @argument("name", nargs="?", help="collector (Service) name")
+    @argument("--kind", choices=sorted(resources.COLLECTORS), default="event-display",
+              help="Knative's event-display (read from its log on a cluster) or the kit's sink")
     @argument("--type", help="collect events of this type")
     @argument("--source", help="collect events from this source")
     @argument("--dry-run", action="store_true", help="print the YAML instead of applying")
     @_quiet
     @_out
     def seldon_collect(self, line: str) -> Any:
-        """Create the walkthrough's event-display collector and a Trigger feeding it."""
+        """Create a collector (event-display or the kit's sink) and a Trigger feeding it."""
         args = parse_argstring(self.seldon_collect, line)
         flt = {k: v for k, v in (("type", args.type), ("source", args.source)) if v}
-        manifests = [*resources.event_display(args.name, namespace=self.namespace),
-                     resources.trigger(args.name, broker=self.broker, namespace=self.namespace,
-                                       filter=flt or None, service=args.name)]
-        return self._apply(manifests, args)
+        return self._apply(resources.collector_manifests(
+            args.name, kind=args.kind, namespace=self.namespace, broker=self.broker,
+            filter=flt), args)
 
     def _payload(self, name: str | None, cell: str | None) -> Any:
         if cell is not None and cell.strip():
@@ -269,6 +279,8 @@ class SeldonMagics(Magics):
             frame = self.session.responses(since=started, wait=args.wait, count=report.sent)
             # replies point at the request; events collected as they were carry its id
             mine = frame["request_id"].isin(report.ids) | frame["id"].isin(report.ids)
+            if frame["request_id"].isna().all() and not mine.any():
+                mine[:] = True  # a cluster does not say which request a reply answers
             frame = frame[mine].reset_index(drop=True)
             report = SendReport.of(outcome, event_type, responses=frame)
         return self._result(args, report)
@@ -302,7 +314,7 @@ class SeldonMagics(Magics):
     def seldon_status(self, line: str) -> Any:
         """Brokers, triggers, deployments and sinks with their state and addresses."""
         args = parse_argstring(self.seldon_status, line)
-        found = [r for r in self.session.status(args.kind) if r.namespace == self.namespace]
+        found = self.session.status(args.kind)
         return self._result(args, ResourceTable(found, title=f"namespace {self.namespace}"))
 
     @line_magic

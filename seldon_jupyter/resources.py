@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
+from importlib.resources import files
 from typing import Any
 
 import yaml
@@ -18,6 +19,9 @@ from seldon_jupyter.errors import ManifestError
 IRIS_URI = "gs://seldon-models/v1.19.0/sklearn/iris"
 EVENT_DISPLAY_IMAGE = "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display"
 PYTHON_PATH_ANNOTATION = "seldon-jupyter.io/python-path"
+MANAGED_BY = ("app.kubernetes.io/managed-by", "seldon-jupyter")
+COLLECTOR_LABEL = "seldon-jupyter.io/collector"
+COLLECTOR_IMAGE = "python:3.12-slim"
 SHORT_KINDS = {
     "sdep": "SeldonDeployment", "seldondeployment": "SeldonDeployment",
     "broker": "Broker", "trigger": "Trigger", "service": "Service", "svc": "Service",
@@ -96,6 +100,17 @@ def validate(manifest: Mapping[str, Any], namespace: str = "default") -> dict:
     return m
 
 
+def metadata(name: str, namespace: str, **extra: Any) -> dict:
+    """metadata for an object the kit creates: labelled so clean-up can find it."""
+    return {"name": name, "namespace": namespace, "labels": {MANAGED_BY[0]: MANAGED_BY[1]},
+            **extra}
+
+
+def managed(manifest: Mapping[str, Any]) -> bool:
+    labels = (manifest.get("metadata") or {}).get("labels") or {}
+    return labels.get(MANAGED_BY[0]) == MANAGED_BY[1]
+
+
 def seldon_deployment(
     name: str,
     *,
@@ -115,7 +130,7 @@ def seldon_deployment(
     return {
         "apiVersion": "machinelearning.seldon.io/v1",
         "kind": "SeldonDeployment",
-        "metadata": {"name": name, "namespace": namespace},
+        "metadata": metadata(name, namespace),
         "spec": {"predictors": [{"name": predictor, "replicas": replicas, "graph": graph}]},
     }
 
@@ -136,8 +151,8 @@ def python_deployment(name: str, *, model_class: str, path: str, namespace: str 
     return {
         "apiVersion": "machinelearning.seldon.io/v1",
         "kind": "SeldonDeployment",
-        "metadata": {"name": name, "namespace": namespace,
-                     "annotations": {PYTHON_PATH_ANNOTATION: str(path)}},
+        "metadata": metadata(name, namespace,
+                             annotations={PYTHON_PATH_ANNOTATION: str(path)}),
         "spec": {"predictors": [{"name": predictor, "replicas": 1, "graph": graph,
                                  "componentSpecs": [{"spec": {"containers": [container]}}]}]},
     }
@@ -154,7 +169,7 @@ def broker(name: str = "default", *, namespace: str = "default",
            delivery: Mapping[str, Any] | None = None) -> dict:
     spec: dict[str, Any] = {"delivery": dict(delivery)} if delivery else {}
     return {"apiVersion": schemas.EVENTING, "kind": "Broker",
-            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+            "metadata": metadata(name, namespace), "spec": spec}
 
 
 def trigger(
@@ -186,24 +201,69 @@ def trigger(
     if delivery:
         spec["delivery"] = dict(delivery)
     return {"apiVersion": schemas.EVENTING, "kind": "Trigger",
-            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+            "metadata": metadata(name, namespace), "spec": spec}
+
+
+def _workload(name: str, namespace: str, container: dict, *, pod: Mapping[str, Any] | None = None,
+              extra_labels: Mapping[str, str] | None = None) -> list[dict]:
+    """A one-replica Deployment and the Service (port 80 -> 8080) in front of it."""
+    labels = {"app": name, **(extra_labels or {})}
+    meta = metadata(name, namespace)
+    meta["labels"].update(labels)
+    return [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
+         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                  "template": {"metadata": {"labels": labels},
+                               "spec": {"containers": [container], **(pod or {})}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": metadata(name, namespace),
+         "spec": {"selector": {"app": name},
+                  "ports": [{"protocol": "TCP", "port": 80, "targetPort": 8080}]}},
+    ]
 
 
 def event_display(name: str = "event-display", *, namespace: str = "default") -> list[dict]:
     """The walkthrough's event-display sink: a Deployment and the Service in front of it."""
-    labels = {"app": name}
-    return [
-        {"apiVersion": "apps/v1", "kind": "Deployment",
-         "metadata": {"name": name, "namespace": namespace},
-         "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                  "template": {"metadata": {"labels": labels},
-                               "spec": {"containers": [{"name": "event-display",
-                                                        "image": EVENT_DISPLAY_IMAGE}]}}}},
-        {"apiVersion": "v1", "kind": "Service",
-         "metadata": {"name": name, "namespace": namespace},
-         "spec": {"selector": labels,
-                  "ports": [{"protocol": "TCP", "port": 80, "targetPort": 8080}]}},
-    ]
+    return _workload(name, namespace, {"name": "event-display", "image": EVENT_DISPLAY_IMAGE})
+
+
+def collector(name: str = "seldon-jupyter-collector", *, namespace: str = "default",
+              image: str = COLLECTOR_IMAGE) -> list[dict]:
+    """The kit's own sink: a stdlib-only script from a ConfigMap, run by a stock Python image.
+
+    It keeps every event it is sent (on an emptyDir, so a container restart loses nothing)
+    and serves them back at GET /events for the notebook to pull through the API server.
+    """
+    script = (files("seldon_jupyter") / "collector_sink.py").read_text(encoding="utf-8")
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(name, namespace),
+                  "data": {"sink.py": script}}
+    container = {
+        "name": "sink", "image": image, "command": ["python", "/app/sink.py"],
+        "env": [{"name": "SINK_BIND", "value": "0.0.0.0"},
+                {"name": "SINK_FILE", "value": "/data/events.jsonl"}],
+        "ports": [{"containerPort": 8080}],
+        "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
+        "volumeMounts": [{"name": "app", "mountPath": "/app", "readOnly": True},
+                         {"name": "data", "mountPath": "/data"}]}
+    pod = {"volumes": [{"name": "app", "configMap": {"name": name}},
+                       {"name": "data", "emptyDir": {}}]}
+    return [config_map, *_workload(name, namespace, container, pod=pod,
+                                   extra_labels={COLLECTOR_LABEL: "sink"})]
+
+
+COLLECTORS = {"event-display": event_display, "sink": collector}
+
+
+def collector_manifests(name: str | None = None, *, kind: str = "event-display",
+                        namespace: str = "default", broker: str = "default",
+                        filter: Mapping[str, str] | None = None) -> list[dict]:  # noqa: A002
+    """A collector (event-display, or the kit's sink) and a Trigger of the same name to it."""
+    if kind not in COLLECTORS:
+        raise ManifestError(f"unknown collector kind {kind!r}",
+                            hint=f"one of: {', '.join(COLLECTORS)}")
+    name = name or ("event-display" if kind == "event-display" else "seldon-jupyter-collector")
+    return [*COLLECTORS[kind](name, namespace=namespace),
+            trigger(name, broker=broker, namespace=namespace, filter=filter or None,
+                    service=name)]
 
 
 def to_yaml(manifests: Iterable[Mapping[str, Any]]) -> str:

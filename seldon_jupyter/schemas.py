@@ -231,6 +231,15 @@ def check_deployment(m: dict) -> None:
         _string(container.get("image"), f"spec.template.spec.containers[{i}].image")
 
 
+def check_config_map(m: dict) -> None:
+    check_name(m["metadata"].get("name"), "metadata.name", label=False)
+    data = _mapping(m.get("data"), "data", required=False)
+    for key, value in data.items():
+        if not isinstance(value, str):
+            _fail(f"data.{key}", "ConfigMap values must be strings",
+                  hint="quote numbers and booleans in YAML")
+
+
 Checker = Callable[[dict], None]
 KINDS: dict[tuple[str, str], Checker] = {
     **{(v, "SeldonDeployment"): check_seldon_deployment for v in SELDON_VERSIONS},
@@ -238,5 +247,6 @@ KINDS: dict[tuple[str, str], Checker] = {
     (EVENTING, "Trigger"): check_trigger,
     ("v1", "Service"): check_service,
     ("apps/v1", "Deployment"): check_deployment,
+    ("v1", "ConfigMap"): check_config_map,
 }
 OLD_EVENTING = ("eventing.knative.dev/v1alpha1", "eventing.knative.dev/v1beta1")

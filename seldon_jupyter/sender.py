@@ -8,6 +8,7 @@ Bulk sending keeps a bounded number of requests in flight and can hold a target 
 from __future__ import annotations
 
 import asyncio
+import ssl as ssl_module
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,7 +68,7 @@ def send_one(http: requests.Session, target: SendTarget, event: Event, *,
     headers, body = encode(event, structured)
     try:
         resp = http.post(target.url, data=body, headers={**target.headers, **headers},
-                         timeout=timeout)
+                         timeout=timeout, verify=target.verify)
     except requests.RequestException as exc:
         raise SendError(f"could not reach the broker at {target.url}: {exc}",
                         hint="is the backend running? try session.status()") from exc
@@ -109,7 +110,12 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
         if progress is not None:
             progress(done, len(batch))
 
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    ssl: bool | ssl_module.SSLContext = True
+    if target.verify is False:
+        ssl = False
+    elif isinstance(target.verify, str):
+        ssl = ssl_module.create_default_context(cafile=target.verify)
+    connector = aiohttp.TCPConnector(limit=concurrency, ssl=ssl)
     async with aiohttp.ClientSession(connector=connector,
                                      timeout=aiohttp.ClientTimeout(total=timeout)) as http:
         if rate is None:

@@ -73,9 +73,12 @@ class Session:
     def get(self, kind: str, name: str, namespace: str | None = None) -> Resource:
         return self.backend.get(resources.canonical_kind(kind), namespace or self.namespace, name)
 
-    def status(self, kind: str | None = None) -> list[Resource]:
+    def status(self, kind: str | None = None, *, all_namespaces: bool = False
+               ) -> list[Resource]:
+        """Resources in this session's namespace (or everywhere the backend can list)."""
         wanted = resources.canonical_kind(kind) if kind else None
-        return [r for r in self.backend.list() if wanted is None or r.kind == wanted]
+        found = self.backend.list(None if all_namespaces else self.namespace)
+        return [r for r in found if wanted is None or r.kind == wanted]
 
     def wait_ready(self, *targets: Resource | tuple[str, str] | Mapping[str, Any],
                    timeout: float = 120.0,
@@ -86,7 +89,7 @@ class Session:
         with the controller's reason when one fails or time runs out.
         """
         keys = [self._key(t) for t in targets] or [
-            (r.kind, r.namespace, r.name) for r in self.backend.list()]
+            (r.kind, r.namespace, r.name) for r in self.status()]
         deadline = time.monotonic() + timeout
         current: list[Resource] = []
         while True:
@@ -126,6 +129,11 @@ class Session:
             meta = m.get("metadata") or {}
             self.backend.delete(m["kind"], meta.get("namespace", self.namespace), meta["name"])
 
+    def cleanup(self) -> list[Resource]:
+        """Delete what the kit created in this namespace (labelled managed-by seldon-jupyter);
+        resources applied from hand-written YAML are left alone."""
+        return self.backend.cleanup(self.namespace)
+
     # -- conveniences for the walkthrough ----------------------------------------------------
 
     def deploy(self, name: str, *, model_uri: str = resources.IRIS_URI,
@@ -140,14 +148,14 @@ class Session:
         return self.apply(resources.broker(name or self.broker, namespace=self.namespace, **kw),
                           wait=True, timeout=60)[0]
 
-    def collector(self, name: str = "event-display", *, type: str | None = None,  # noqa: A002
-                  source: str | None = None, trigger: str | None = None) -> list[Resource]:
-        """The walkthrough's event-display sink plus a Trigger feeding it matching events."""
+    def collector(self, name: str | None = None, *, type: str | None = None,  # noqa: A002
+                  source: str | None = None, kind: str = "event-display") -> list[Resource]:
+        """A collector for matching events: the walkthrough's event-display (`kind=
+        "event-display"`) or the kit's own sink (`kind="sink"`), with a Trigger feeding it."""
         flt = {k: v for k, v in (("type", type), ("source", source)) if v}
-        manifests = [*resources.event_display(name, namespace=self.namespace),
-                     resources.trigger(trigger or name, broker=self.broker,
-                                       namespace=self.namespace, filter=flt, service=name)]
-        return self.apply(manifests, wait=True, timeout=60)
+        return self.apply(resources.collector_manifests(
+            name, kind=kind, namespace=self.namespace, broker=self.broker, filter=flt),
+            wait=True, timeout=120)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -234,6 +242,7 @@ class Session:
         """
         path = self.backend.journal_path()
         namespace = None if all_namespaces else self.namespace
+        self.backend.collect(namespace or self.namespace, force=True)
         if wait:
             deadline = time.monotonic() + wait
             need = count or 1
@@ -241,6 +250,7 @@ class Session:
                                          namespace=namespace) < need
                    and time.monotonic() < deadline):
                 time.sleep(POLL)
+                self.backend.collect(namespace or self.namespace)
         return store.responses(path, type=type, source=source, since=since, sink=sink,
                                namespace=namespace, explode=explode)
 

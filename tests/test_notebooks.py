@@ -13,18 +13,29 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from seldon_jupyter.backends.local.client import LocalBackend
+from seldon_jupyter.session import Session
+from tests.kube.apiserver import ApiServer, kubeconfig
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-def execute(name: str, workdir: Path, home: Path) -> nbformat.NotebookNode:
+def execute(name: str, workdir: Path, home: Path, *, backend: str = "local",
+            env: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """Run a notebook; `backend` changes its one backend line, `env` goes to the kernel."""
     shutil.copy(NOTEBOOKS / name, workdir / name)
     nb = nbformat.read(workdir / name, as_version=4)
-    os.environ["SELDON_JUPYTER_HOME"] = str(home)
+    if backend != "local":
+        cell = next(c for c in nb.cells if "%seldon_backend local" in c.source)
+        cell.source = cell.source.replace("%seldon_backend local", f"%seldon_backend {backend}")
+    saved = dict(os.environ)
+    os.environ.update(SELDON_JUPYTER_HOME=str(home), **(env or {}))
     try:
         NotebookClient(nb, timeout=240, kernel_name="python3",
                        resources={"metadata": {"path": str(workdir)}}).execute()
     finally:
-        del os.environ["SELDON_JUPYTER_HOME"]
+        os.environ.clear()
+        os.environ.update(saved)
     return nb
 
 
@@ -53,8 +64,7 @@ def home(tmp_path):
                     "down"], capture_output=True, timeout=60)
 
 
-def test_01_walkthrough(tmp_path, home):
-    nb = execute("01-walkthrough.ipynb", tmp_path, home)
+def check_walkthrough(nb: nbformat.NotebookNode) -> None:
     assert "SeldonDeployment  default/iris-deployment" in tagged(nb, "deploy")
     status = tagged(nb, "status")
     assert re.search(r"Trigger\s+default/seldon-eventing-sklearn-trigger\s+Ready", status)
@@ -65,6 +75,34 @@ def test_01_walkthrough(tmp_path, home):
     assert has_html(nb, "responses")
     assert tagged(nb, "check").strip() == (
         "2 responses to the last two requests; probabilities sum to [1.0]")
+
+
+def test_01_walkthrough(tmp_path, home):
+    check_walkthrough(execute("01-walkthrough.ipynb", tmp_path, home))
+
+
+def test_01_walkthrough_on_the_kubernetes_backend(tmp_path, home):
+    """The same notebook with its backend line changed, against the API double."""
+    data_plane = LocalBackend(tmp_path / "data-plane")
+    mirror = Session(data_plane)
+    server = ApiServer(mirror=mirror, workdir=tmp_path / "pods")
+    config = kubeconfig(tmp_path / "kubeconfig", server.start())
+    try:
+        nb = execute("01-walkthrough.ipynb", tmp_path, home, backend="kubernetes",
+                     env={"KUBECONFIG": config})
+        check_walkthrough(nb)
+        assert "kubernetes" in tagged(nb, "setup")
+        paths = [p for _, p in server.calls]
+        assert any(p.startswith("/api/v1/namespaces/knative-eventing/services/broker-ingress"
+                                "/proxy/default/default") for p in paths)
+        assert any(p.startswith("/api/v1/namespaces/default/pods/event-display-") and
+                   "/log" in p for p in paths)
+        assert "machinelearning.seldon.io" in " ".join(paths)
+    finally:
+        server.stop()
+        mirror.close()
+        data_plane.down()
+        data_plane.close()
 
 
 def test_02_override_uri(tmp_path, home):

@@ -36,10 +36,11 @@ class Resource:
 
 @dataclass(frozen=True)
 class SendTarget:
-    """Where and how to POST events for one broker."""
+    """Where and how to POST events for one broker (verify: TLS check or a CA bundle path)."""
 
     url: str
     headers: dict[str, str] = field(default_factory=dict)
+    verify: bool | str = True
 
 
 def _ready_condition(status: dict) -> tuple[bool, str, str]:
@@ -61,7 +62,7 @@ def summarize(obj: dict) -> Resource:
         state = status.get("state") or "Creating"
         ready, reason = state == "Available", status.get("description") or ""
         address = (status.get("address") or {}).get("url")
-    elif kind == "Service":
+    elif kind in ("Service", "ConfigMap"):
         ready, state, reason = True, "Ready", ""
         address = (status.get("address") or {}).get("url")
     else:
@@ -85,13 +86,17 @@ class Backend(Protocol):
 
     def get(self, kind: str, namespace: str, name: str) -> Resource: ...
 
-    def list(self) -> list[Resource]: ...
+    def list(self, namespace: str | None = None) -> list[Resource]: ...
 
     def delete(self, kind: str, namespace: str, name: str) -> None: ...
 
     def send_target(self, namespace: str, broker: str) -> SendTarget: ...
 
     def journal_path(self) -> Path: ...
+
+    def collect(self, namespace: str | None = None, *, force: bool = False) -> int: ...
+
+    def cleanup(self, namespace: str | None = None) -> list[Resource]: ...
 
     def close(self) -> None: ...
 
@@ -116,6 +121,8 @@ def create(name: str, **options: Any) -> Backend:
 
 
 def _load_builtin() -> None:
+    from seldon_jupyter.backends.kubernetes import KubernetesBackend
     from seldon_jupyter.backends.local.client import LocalBackend
 
     register("local", LocalBackend)
+    register("kubernetes", KubernetesBackend)

@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from seldon_jupyter import resources
 from seldon_jupyter.backends import Resource, SendTarget, summarize
 from seldon_jupyter.backends.local.state import State, home_dir, pid_alive, read_state
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
@@ -141,8 +142,9 @@ class LocalBackend:
     def get(self, kind: str, namespace: str, name: str) -> Resource:
         return summarize(self._call("GET", f"/v1/resources/{kind}/{namespace}/{name}"))
 
-    def list(self) -> list[Resource]:
-        return [summarize(o) for o in self._call("GET", "/v1/resources")["resources"]]
+    def list(self, namespace: str | None = None) -> list[Resource]:
+        found = [summarize(o) for o in self._call("GET", "/v1/resources")["resources"]]
+        return [r for r in found if namespace is None or r.namespace == namespace]
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
         self._call("DELETE", f"/v1/resources/{kind}/{namespace}/{name}")
@@ -156,6 +158,17 @@ class LocalBackend:
 
     def journal_path(self) -> Path:
         return self.home / "journal.sqlite"
+
+    def collect(self, namespace: str | None = None, *, force: bool = False) -> int:
+        """Nothing to pull: the local broker journals responses as they arrive."""
+        return 0
+
+    def cleanup(self, namespace: str | None = None) -> list[Resource]:
+        """Delete everything in the namespace that the kit created (by its label)."""
+        gone = [r for r in self.list(namespace) if resources.managed(r.manifest)]
+        for r in gone:
+            self.delete(r.kind, r.namespace, r.name)
+        return gone
 
     def close(self) -> None:
         self.http.close()

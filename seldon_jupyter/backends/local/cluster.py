@@ -145,12 +145,16 @@ class Cluster:
         if m["kind"] == "Deployment":
             containers = m["spec"]["template"]["spec"]["containers"]
             images = [c["image"] for c in containers]
+            labels = m["spec"]["template"].get("metadata", {}).get("labels") or {}
+            if labels.get(resources.COLLECTOR_LABEL) == "sink":
+                return  # the kit's own collector: locally the broker's sink plays it
             if not all(any(tag in image for tag in EVENT_DISPLAY_IMAGES) for image in images):
                 raise ManifestError(
                     f"the local backend cannot run container image(s) {', '.join(images)}",
                     field="spec.template.spec.containers",
                     hint="locally a Deployment may only run Knative's event_display image "
-                    "(it becomes a collector); deploy models as SeldonDeployments")
+                    "or be the kit's collector (either becomes a collector); deploy models as "
+                    "SeldonDeployments")
 
     def _store(self, m: dict) -> None:
         key = resources.key(m)

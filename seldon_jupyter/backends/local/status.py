@@ -238,6 +238,8 @@ def status_of(m: dict, world: World) -> dict:
         return trigger_route(m, world)[0]
     if kind == "Deployment":
         return deployment_status(m, world)
+    if kind == "ConfigMap":
+        return {}
     return service_status(m, world)
 
 
