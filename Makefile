@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench clean browser
+LABEXT := seldon_jupyter/labextension/package.json
+
+.PHONY: demo test lint bench clean browser labext
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,15 +19,28 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	SELDON_JUPYTER_HOME=$${SELDON_JUPYTER_HOME:-$(CURDIR)/.seldon-jupyter} $(PY) -m seldon_jupyter.demo
 
-lint: $(STAMP)
+# The JupyterLab extension: built with the machine's Node/npm into seldon_jupyter/labextension
+# (what the wheel ships), linked into the venv, and its server extension enabled.
+$(LABEXT): $(STAMP) labextension/package.json labextension/package-lock.json \
+		$(wildcard labextension/src/*.ts) $(wildcard labextension/style/*)
+	cd labextension && npm ci --no-audit --no-fund --loglevel=error && \
+		PATH=$(CURDIR)/$(VENV)/bin:$$PATH npm run build:prod
+	$(VENV)/bin/jupyter labextension develop --overwrite .
+	$(VENV)/bin/jupyter server extension enable --sys-prefix seldon_jupyter
+	touch $(LABEXT)
+
+labext: $(LABEXT)
+
+lint: $(STAMP) $(LABEXT)
 	$(PY) -m ruff check .
+	cd labextension && npx --no-install eslint src && npx --no-install tsc --noEmit
 
 # The browser tests drive Debian's chromium (no browser downloads).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: lint browser
+test: lint browser labext
 	$(PY) -m pytest
 
 bench: $(STAMP)
@@ -33,4 +48,5 @@ bench: $(STAMP)
 
 clean:
 	-SELDON_JUPYTER_HOME=$(CURDIR)/.seldon-jupyter $(VENV)/bin/seldon-jupyter local down
-	rm -rf $(VENV) .seldon-jupyter .pytest_cache .ruff_cache
+	rm -rf $(VENV) .seldon-jupyter .pytest_cache .ruff_cache labextension/node_modules \
+		labextension/lib seldon_jupyter/labextension

@@ -40,3 +40,13 @@ __all__ = [
     "NotReadyError", "PayloadError", "Resource", "SeldonJupyterError", "SendError", "Session",
     "request_type", "response_type",
 ]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The server extension behind the lab sidebar."""
+    return [{"module": "seldon_jupyter.server"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension shipped inside the package."""
+    return [{"src": "labextension", "dest": "seldon-jupyter"}]

@@ -4,6 +4,7 @@ fresh virtual environment, then execute the walkthrough notebook with that envir
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,9 @@ def test_postbuild_in_a_fresh_venv_runs_the_walkthrough(tmp_path):
     post = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True,
                           text=True, timeout=900)
     assert post.returncode == 0, post.stderr[-3000:]
+    listed = post.stdout + post.stderr  # `jupyter labextension list` writes to stderr
+    assert re.search(r"seldon-jupyter v0\.1\.0 .*enabled.*OK", listed), listed[-3000:]
+    assert re.search(r"seldon_jupyter .*enabled", listed), listed[-3000:]
     try:
         run = subprocess.run(
             ["jupyter", "nbconvert", "--to", "notebook", "--execute",

@@ -1,0 +1,84 @@
+// Calls to the seldon-jupyter server extension, behind Jupyter's own authentication.
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+export interface INode {
+  kind: string;
+  namespace: string;
+  name: string;
+  state: string;
+  ready: boolean;
+  reason: string;
+  address: string | null;
+}
+
+export interface ITrigger extends INode {
+  broker: string;
+  filter: Record<string, string>;
+  subscriber: { kind: string | null; name: string | null; uri: string | null; state?: string };
+  snippet: string;
+  replies: ITrigger[];
+}
+
+export interface IBroker extends INode {
+  triggers: ITrigger[];
+}
+
+export interface ITopology {
+  backend: string;
+  namespace: string;
+  running: boolean;
+  brokers: IBroker[];
+  deployments: INode[];
+  others: INode[];
+  error?: string;
+  hint?: string | null;
+}
+
+export interface IFeedItem {
+  table: string;
+  seq: number;
+  id: string;
+  type: string;
+  source: string;
+  where: string;
+  time: number;
+  latency_ms: number | null;
+}
+
+export interface IFeed {
+  items: IFeedItem[];
+  after_event: number;
+  after_response: number;
+}
+
+const settings = ServerConnection.makeSettings();
+
+function url(path: string): string {
+  return URLExt.join(settings.baseUrl, 'seldon-jupyter', 'api', path);
+}
+
+export async function getTopology(): Promise<ITopology> {
+  const response = await ServerConnection.makeRequest(url('topology'), {}, settings);
+  if (!response.ok) {
+    throw new Error(`topology: ${response.status} ${response.statusText}`);
+  }
+  return (await response.json()) as ITopology;
+}
+
+export function openStream(
+  onTopology: (topology: ITopology) => void,
+  onEvents: (feed: IFeed) => void,
+  onError: (message: string) => void
+): EventSource {
+  const token = settings.token ? `?token=${encodeURIComponent(settings.token)}` : '';
+  const source = new EventSource(url('stream') + token);
+  source.addEventListener('topology', message => {
+    onTopology(JSON.parse((message as MessageEvent).data) as ITopology);
+  });
+  source.addEventListener('events', message => {
+    onEvents(JSON.parse((message as MessageEvent).data) as IFeed);
+  });
+  source.onerror = () => onError('event stream interrupted; reconnecting');
+  return source;
+}

@@ -1,0 +1,66 @@
+// A MIME renderer for seldon-jupyter result objects (application/vnd.seldon-jupyter+json).
+// Every output also carries text/html and text/plain, so other front ends need none of this.
+import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { Widget } from '@lumino/widgets';
+
+export const MIME_TYPE = 'application/vnd.seldon-jupyter+json';
+
+type Row = Record<string, unknown>;
+
+interface IResult {
+  kind: string;
+  rows?: Row[];
+  sent?: number;
+  failed?: number;
+  type?: string;
+  ids?: string[];
+}
+
+function cell(tag: 'td' | 'th', value: unknown): HTMLElement {
+  const node = document.createElement(tag);
+  node.textContent = value === null || value === undefined ? '' : String(value);
+  return node;
+}
+
+export function renderResult(result: IResult): HTMLElement {
+  const root = document.createElement('div');
+  root.className = 'sj-result';
+  if (result.kind === 'resources' && result.rows) {
+    const table = document.createElement('table');
+    const columns = result.rows.length ? Object.keys(result.rows[0]) : [];
+    const head = document.createElement('tr');
+    head.append(...columns.map(c => cell('th', c)));
+    table.append(head);
+    for (const row of result.rows) {
+      const line = document.createElement('tr');
+      line.append(...columns.map(c => cell('td', row[c])));
+      table.append(line);
+    }
+    root.append(table);
+  } else if (result.kind === 'send') {
+    root.textContent = `sent ${result.sent ?? 0} event(s) of type ${result.type ?? ''}` +
+      (result.failed ? `, ${result.failed} failed` : '');
+  } else {
+    root.textContent = JSON.stringify(result);
+  }
+  return root;
+}
+
+class ResultWidget extends Widget implements IRenderMime.IRenderer {
+  async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    this.node.replaceChildren(renderResult(model.data[MIME_TYPE] as unknown as IResult));
+  }
+}
+
+const extension: IRenderMime.IExtension = {
+  id: 'seldon-jupyter:mime',
+  rendererFactory: {
+    safe: true,
+    mimeTypes: [MIME_TYPE],
+    createRenderer: () => new ResultWidget()
+  },
+  rank: 0,
+  dataType: 'json'
+};
+
+export default extension;

@@ -1,0 +1,89 @@
+"""The Jupyter server extension's REST and server-sent-events API for the lab sidebar.
+
+Every handler sits behind Jupyter's own authentication (`@authenticated` on the server's
+APIHandler). They call one `Session` per server, built from the `SeldonJupyter` config
+section; the local backend is read but never started from here (the notebook starts it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from seldon_jupyter.server.state import SeldonJupyter
+
+STREAM_SECONDS = 3600  # a stream ends after an hour; EventSource reconnects by itself
+POLL = 0.5
+
+
+class _Base(APIHandler):
+    @property
+    def state(self) -> SeldonJupyter:
+        return self.settings["seldon_jupyter"]
+
+    def _int(self, name: str, default: int) -> int:
+        raw = self.get_query_argument(name, str(default))
+        try:
+            return int(raw)
+        except ValueError:
+            raise web.HTTPError(400, reason=f"{name} must be an integer, got {raw!r}") from None
+
+
+class TopologyHandler(_Base):
+    @web.authenticated
+    async def get(self) -> None:
+        self.finish(json.dumps(await asyncio.to_thread(self.state.topology)))
+
+
+class EventsHandler(_Base):
+    @web.authenticated
+    async def get(self) -> None:
+        limit = min(max(self._int("limit", 200), 1), 5000)
+        self.finish(json.dumps(await asyncio.to_thread(
+            self.state.events, self._int("after_event", 0), self._int("after_response", 0),
+            limit)))
+
+
+class StreamHandler(_Base):
+    """text/event-stream: `topology` when it changes, `events` when new ones arrive."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        after_event, after_response = self._int("after_event", 0), self._int("after_response", 0)
+        last_topology = ""
+        deadline = time.monotonic() + STREAM_SECONDS
+        tick = 0
+        try:
+            while time.monotonic() < deadline:
+                if tick % 4 == 0:
+                    shown = json.dumps(await asyncio.to_thread(self.state.topology))
+                    if shown != last_topology:
+                        last_topology = shown
+                        self.write(f"event: topology\ndata: {shown}\n\n")
+                batch = await asyncio.to_thread(self.state.events, after_event,
+                                                after_response, 500)
+                after_event, after_response = batch["after_event"], batch["after_response"]
+                if batch["items"]:
+                    self.write(f"event: events\ndata: {json.dumps(batch)}\n\n")
+                if tick % 20 == 0:
+                    self.write(": keep-alive\n\n")
+                await self.flush()
+                tick += 1
+                await asyncio.sleep(POLL)
+        except StreamClosedError:
+            return
+        self.finish()
+
+
+def handlers(base_url: str) -> list[tuple[str, type]]:
+    root = base_url.rstrip("/") + "/seldon-jupyter/api"
+    return [(f"{root}/topology", TopologyHandler), (f"{root}/events", EventsHandler),
+            (f"{root}/stream", StreamHandler)]
+

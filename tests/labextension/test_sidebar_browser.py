@@ -1,0 +1,93 @@
+"""JupyterLab with the extension, in real headless Chromium (Debian's chromium).
+
+Opens the walkthrough notebook, runs it, and watches the "Seldon Eventing" sidebar: the
+deployment turns Available and response events appear in the feed. It also checks the MIME
+renderer draws `%seldon_status` and that "Insert send cell" writes a %%seldon_send cell.
+A screenshot is kept in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect, sync_playwright
+
+from tests.widgets.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+
+
+@pytest.fixture
+def lab(tmp_path):
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "SELDON_JUPYTER_HOME": str(tmp_path / "home")}
+    log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+         f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={tmp_path}", "--LabApp.expose_app_in_browser=True"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/api/status", params={"token": token}, timeout=2).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.3)
+    yield base, token
+    proc.terminate()
+    proc.wait(30)
+    log.close()
+    subprocess.run([sys.executable, "-m", "seldon_jupyter.cli", "local", "down"], env=env,
+                   capture_output=True, timeout=60)
+
+
+@pytest.mark.timeout(600)
+def test_sidebar_shows_the_walkthrough_live(lab):
+    base, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(f"{base}/lab/tree/notebooks/01-walkthrough.ipynb?token={token}",
+                      timeout=120_000)
+            expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=120_000)
+            expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(
+                timeout=120_000)
+            page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+            page.evaluate("window.jupyterapp.shell.activateById('seldon-jupyter-sidebar')")
+            sidebar = page.locator("#seldon-jupyter-sidebar")
+            expect(sidebar).to_contain_text("local backend, namespace default",
+                                            timeout=30_000)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            sdep = sidebar.locator("[data-kind='SeldonDeployment'][data-name='iris-deployment']"
+                                   " > .sj-state").first
+            expect(sdep).to_have_text("Available", timeout=240_000)
+            rows = sidebar.locator("tr.sj-event",
+                                   has_text="seldon.iris-deployment.default.response")
+            expect(rows.first).to_be_visible(timeout=120_000)
+            # the filter box narrows the feed to what matches
+            sidebar.locator("input.sj-filter").fill("no-such-event-type")
+            expect(sidebar.locator("tr.sj-event")).to_have_count(0)
+            sidebar.locator("input.sj-filter").fill("response")
+            expect(rows.first).to_be_visible()
+            # magic results render through the extension's MIME renderer
+            expect(page.locator(".jp-OutputArea .sj-result table").first).to_be_visible(
+                timeout=120_000)
+            page.screenshot(path=str(ARTIFACTS / "lab-sidebar.png"), full_page=True)
+            sidebar.get_by_role("button", name="Insert send cell").first.click()
+            expect(page.locator(".jp-Cell .cm-content",
+                                has_text="%%seldon_send --type seldon.iris-deployment.default"
+                                         ".request").first).to_be_visible(timeout=30_000)
+        finally:
+            browser.close()

@@ -1,0 +1,105 @@
+"""The server extension's handlers in a real Jupyter server (pytest-jupyter)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from seldon_jupyter import resources
+from seldon_jupyter.session import Session, request_type, response_type
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture
+def jp_server_config(local_home):
+    return {"ServerApp": {"jpserver_extensions": {"seldon_jupyter": True}},
+            "SeldonJupyter": {"home": str(local_home), "namespace": "sidebar"}}
+
+
+@pytest.fixture
+def deployed(backend):
+    session = Session(backend, namespace="sidebar")
+    session.apply([resources.broker(namespace="sidebar"),
+                   resources.seldon_deployment("iris", namespace="sidebar"),
+                   resources.trigger("to-iris", namespace="sidebar", deployment="iris",
+                                     filter={"type": request_type("iris", "sidebar")}),
+                   *resources.collector_manifests("display", namespace="sidebar",
+                                                  filter={"type": response_type("iris",
+                                                                                "sidebar")})],
+                  wait=True, timeout=120)
+    yield session
+    session.close()
+
+
+async def _get(jp_fetch, path, **params):
+    response = await jp_fetch("seldon-jupyter", "api", path, params=params)
+    return json.loads(response.body)
+
+
+async def test_topology_draws_broker_triggers_deployment_and_reply_trigger(jp_fetch, deployed):
+    shown = await _get(jp_fetch, "topology")
+    assert shown["running"] and shown["namespace"] == "sidebar"
+    (broker,) = shown["brokers"]
+    assert broker["name"] == "default" and broker["state"] == "Ready"
+    (trigger,) = broker["triggers"]  # the reply trigger hangs under the deployment
+    assert trigger["name"] == "to-iris"
+    assert trigger["subscriber"] == {"kind": "SeldonDeployment", "name": "iris", "uri": None,
+                                     "state": "Available"}
+    assert [r["name"] for r in trigger["replies"]] == ["display"]
+    assert trigger["snippet"].startswith(
+        "%%seldon_send --type seldon.iris.sidebar.request\n")
+
+
+async def test_events_feed_pages_by_cursor(jp_fetch, deployed):
+    sent = deployed.send([[5.1, 3.5, 1.4, 0.2]], type=request_type("iris", "sidebar"))
+    deployed.responses(wait=20, count=1)
+    first = await _get(jp_fetch, "events")
+    ids = {item["id"] for item in first["items"]}
+    assert sent.id in ids
+    replies = [i for i in first["items"] if i["type"] == response_type("iris", "sidebar")]
+    assert len(replies) == 1  # the broker's copy; the sink's copy of it is not repeated
+    assert replies[0]["table"] == "events" and replies[0]["latency_ms"] > 0
+    again = await _get(jp_fetch, "events", after_event=first["after_event"],
+                       after_response=first["after_response"])
+    assert again["items"] == []
+
+
+async def test_bad_cursor_is_a_400_with_the_reason(jp_fetch):
+    with pytest.raises(HTTPClientError) as info:
+        await _get(jp_fetch, "events", after_event="soon")
+    assert info.value.code == 400
+    assert "after_event must be an integer" in info.value.response.reason
+
+
+async def test_handlers_need_jupyters_authentication(jp_fetch, jp_serverapp):
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("seldon-jupyter", "api", "topology", headers={"Authorization": ""})
+    assert info.value.code == 403
+
+
+async def test_stream_sends_topology_then_events(jp_fetch, deployed, jp_http_port, jp_base_url,
+                                                 jp_auth_header):
+    from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+    chunks: list[str] = []
+    deployed.send([[6.3, 3.3, 6.0, 2.5]], type=request_type("iris", "sidebar"))
+
+    def on_chunk(chunk: bytes) -> None:
+        chunks.append(chunk.decode())
+        if "event: events" in "".join(chunks):
+            raise StopStream
+
+    class StopStream(Exception):
+        pass
+
+    url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}seldon-jupyter/api/stream"
+    with pytest.raises(Exception):  # noqa: B017 - the stream is endless; stop at events
+        await AsyncHTTPClient().fetch(HTTPRequest(url, headers=jp_auth_header,
+                                                  streaming_callback=on_chunk,
+                                                  request_timeout=20))
+    text = "".join(chunks)
+    assert text.startswith("event: topology\ndata: ")
+    assert "event: events\ndata: " in text
