@@ -9,9 +9,10 @@ number, so a stream can ask for "everything after these two cursors" and never r
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
+
+from seldon_jupyter.store import read_rows
 
 _EVENTS = (
     "SELECT e.seq, e.id, e.type, e.source, e.namespace, e.received_at, e.status,"
@@ -25,28 +26,14 @@ _RESPONSES = (
     " WHERE r.seq > ? AND r.event_seq IS NULL {ns} ORDER BY r.seq DESC LIMIT ?")
 
 
-def _rows(path: Path, sql: str, params: list[Any]) -> list[tuple]:
-    if not path.exists():
-        return []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        return conn.execute(sql, params).fetchall()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return []
-        raise
-    finally:
-        conn.close()
-
-
 def recent(path: Path, *, after_event: int = 0, after_response: int = 0, limit: int = 200,
            namespace: str | None = None) -> dict[str, Any]:
     """Up to `limit` newest items of each table past the cursors, oldest first."""
     ns_e = "AND e.namespace = ?" if namespace else ""
     ns_r = "AND r.sink LIKE ?" if namespace else ""
-    events = _rows(path, _EVENTS.format(ns=ns_e),
+    events = read_rows(path, _EVENTS.format(ns=ns_e),
                    [after_event, *([namespace] if namespace else []), limit])
-    responses = _rows(path, _RESPONSES.format(ns=ns_r),
+    responses = read_rows(path, _RESPONSES.format(ns=ns_r),
                       [after_response, *([f"{namespace}/%"] if namespace else []), limit])
     items = [{"table": "events", "seq": seq, "id": id_, "type": type_, "source": source,
               "where": f"{ns}/{status}", "time": at, "latency_ms": latency}

@@ -44,7 +44,7 @@ def _where(filters: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _query(path: Path, sql: str, params: list[Any]) -> list[tuple]:
+def read_rows(path: Path, sql: str, params: list[Any]) -> list[tuple]:
     if not Path(path).exists():
         return []
     conn = connect(path, readonly=True)
@@ -67,7 +67,7 @@ def count_responses(path: Path, *, type: str | None = None,  # noqa: A002
                     namespace: str | None = None) -> int:
     where, params = _where([("type = ?", type), ("received_at >= ?", _since(since)),
                             ("sink = ?", sink), ("sink LIKE ?", _ns(namespace))])
-    rows = _query(path, "SELECT count(*) FROM responses" + where, params)
+    rows = read_rows(path, "SELECT count(*) FROM responses" + where, params)
     return int(rows[0][0]) if rows else 0
 
 
@@ -99,11 +99,11 @@ def responses(path: Path, *, type: str | None = None, source: str | None = None,
     where, params = _where([("r.type = ?", type), ("r.source = ?", source),
                             ("r.received_at >= ?", _since(since)), ("r.sink = ?", sink),
                             ("r.sink LIKE ?", _ns(namespace))])
-    shapes = _query(path, "SELECT DISTINCT r.names FROM responses r" + where, params)
+    shapes = read_rows(path, "SELECT DISTINCT r.names FROM responses r" + where, params)
     name_sets = {text: json.loads(text) for (text,) in shapes if text}
     width = max((len(n) for n in name_sets.values()), default=0)
     values = "".join(f", json_extract(r.row0, '$[{k}]')" for k in range(width))
-    rows = _query(path, _SELECT.format(values=values) + where + " ORDER BY r.seq", params)
+    rows = read_rows(path, _SELECT.format(values=values) + where + " ORDER BY r.seq", params)
     slots = [f"_v{k}" for k in range(width)]
     frame = pd.DataFrame.from_records(rows, columns=[*RESPONSE_COLUMNS, "_names", "_nrows",
                                                      *slots])
@@ -177,7 +177,7 @@ def events(path: Path, *, namespace: str | None = None, broker: str | None = Non
     """Every event a broker took in (or dropped), oldest first."""
     where, params = _where([("namespace = ?", namespace), ("broker = ?", broker),
                             ("type = ?", type), ("status = ?", status)])
-    rows = _query(path, "SELECT " + ", ".join(EVENT_COLUMNS) + " FROM events" + where
+    rows = read_rows(path, "SELECT " + ", ".join(EVENT_COLUMNS) + " FROM events" + where
                   + " ORDER BY seq", params)
     frame = pd.DataFrame.from_records(rows, columns=EVENT_COLUMNS)
     frame["received_at"] = pd.to_datetime(frame["received_at"], unit="s", utc=True)
@@ -192,9 +192,10 @@ def deliveries(path: Path, *, state: str | None = None, trigger: str | None = No
                ) -> pd.DataFrame:
     """Each (event, trigger) delivery with its final state: delivered, dead-lettered, failed."""
     where, params = _where([("d.state = ?", state), ("d.trigger = ?", trigger)])
-    rows = _query(path, "SELECT d.event_seq, e.id, e.type, d.trigger, d.state, d.attempts, d.code,"
-                  " d.error, d.updated_at FROM deliveries d JOIN events e ON e.seq = d.event_seq"
-                  + where + " ORDER BY d.event_seq", params)
+    rows = read_rows(
+        path, "SELECT d.event_seq, e.id, e.type, d.trigger, d.state, d.attempts, d.code,"
+        " d.error, d.updated_at FROM deliveries d JOIN events e ON e.seq = d.event_seq"
+        + where + " ORDER BY d.event_seq", params)
     frame = pd.DataFrame.from_records(rows, columns=DELIVERY_COLUMNS)
     frame["updated_at"] = pd.to_datetime(frame["updated_at"], unit="s", utc=True)
     return frame
