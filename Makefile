@@ -25,8 +25,9 @@ $(LABEXT): $(STAMP) labextension/package.json labextension/package-lock.json \
 		$(wildcard labextension/src/*.ts) $(wildcard labextension/style/*)
 	cd labextension && npm ci --no-audit --no-fund --loglevel=error && \
 		PATH=$(CURDIR)/$(VENV)/bin:$$PATH npm run build:prod
-	$(VENV)/bin/jupyter labextension develop --overwrite .
-	$(VENV)/bin/jupyter server extension enable --sys-prefix seldon_jupyter
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/jupyter labextension develop --overwrite .
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/jupyter server extension enable --sys-prefix \
+		seldon_jupyter
 	touch $(LABEXT)
 
 labext: $(LABEXT)
