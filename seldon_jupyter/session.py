@@ -17,7 +17,7 @@ import requests
 
 from seldon_jupyter import _loop, backends, events, resources, sender, store
 from seldon_jupyter.backends import Backend, Resource
-from seldon_jupyter.errors import EventError, NotReadyError, PayloadError
+from seldon_jupyter.errors import EventError, NotFoundError, NotReadyError, PayloadError
 from seldon_jupyter.events import Event
 from seldon_jupyter.payloads import to_seldon
 
@@ -132,7 +132,13 @@ class Session:
     def cleanup(self) -> list[Resource]:
         """Delete what the kit created in this namespace (labelled managed-by seldon-jupyter);
         resources applied from hand-written YAML are left alone."""
-        return self.backend.cleanup(self.namespace)
+        gone = [r for r in self.status() if resources.managed(r.manifest)]
+        for r in gone:
+            try:
+                self.backend.delete(r.kind, r.namespace, r.name)
+            except NotFoundError:
+                pass  # deleted meanwhile (or with its owner): gone either way
+        return gone
 
     # -- conveniences for the walkthrough ----------------------------------------------------
 

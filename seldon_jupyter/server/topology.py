@@ -57,13 +57,13 @@ def build(found: list[Resource]) -> dict[str, Any]:
                                .get("attributes", {}).get("type") == reply]
         return item
 
-    replies = {(o["namespace"], o["name"]) for t in triggers for o in describe(t)["replies"]}
+    described = [describe(t) for t in triggers]
+    replies = {(o["namespace"], o["name"]) for item in described for o in item["replies"]}
     brokers = []
     for b in (r for r in found if r.kind == "Broker"):
         brokers.append({**_node(b), "triggers": [
-            describe(t) for t in triggers if t.namespace == b.namespace and
-            (t.manifest.get("spec") or {}).get("broker", "default") == b.name and
-            (t.namespace, t.name) not in replies]})
+            item for item in described if item["namespace"] == b.namespace and
+            item["broker"] == b.name and (item["namespace"], item["name"]) not in replies]})
     return {"brokers": brokers,
             "deployments": [_node(d) for d in deployments.values()],
             "others": [_node(r) for r in found if r.kind not in

@@ -9,6 +9,7 @@ and resource that is missing.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from kubernetes import client, config
@@ -24,14 +25,15 @@ TIMEOUT = 30.0
 
 
 def load(kubeconfig: str | None = None, context: str | None = None,
-         in_cluster: bool | None = None) -> tuple[client.ApiClient, str]:
-    """An ApiClient and the context's namespace (default 'default')."""
+         in_cluster: bool | None = None) -> tuple[client.ApiClient, str, bool]:
+    """An ApiClient, the context's namespace (default 'default'), and whether the
+    in-cluster service account was used."""
     try:
         if in_cluster or (in_cluster is None and kubeconfig is None and _in_cluster()):
             config.load_incluster_config()
             configuration = client.Configuration.get_default_copy()
             with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace") as handle:
-                return client.ApiClient(configuration), handle.read().strip()
+                return client.ApiClient(configuration), handle.read().strip(), True
         configuration = client.Configuration()
         config.load_kube_config(config_file=kubeconfig, context=context,
                                 client_configuration=configuration)
@@ -40,7 +42,7 @@ def load(kubeconfig: str | None = None, context: str | None = None,
             contexts, _ = config.list_kube_config_contexts(config_file=kubeconfig)
             active = next((c for c in contexts if c["name"] == context), active)
         namespace = (active or {}).get("context", {}).get("namespace") or "default"
-        return client.ApiClient(configuration), namespace
+        return client.ApiClient(configuration), namespace, False
     except (ConfigException, OSError, TypeError) as exc:
         raise BackendError(f"no usable Kubernetes configuration: {exc}",
                            hint="set KUBECONFIG, pass kubeconfig=/context=, or run in a pod") \
@@ -48,8 +50,6 @@ def load(kubeconfig: str | None = None, context: str | None = None,
 
 
 def _in_cluster() -> bool:
-    import os
-
     return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
 
 

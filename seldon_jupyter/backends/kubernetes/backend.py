@@ -53,9 +53,9 @@ class KubernetesBackend:
     def __init__(self, *, kubeconfig: str | None = None, context: str | None = None,
                  in_cluster: bool | None = None, broker_url: str | None = None,
                  home: str | os.PathLike[str] | None = None) -> None:
-        api_client, self.default_namespace = load(kubeconfig, context, in_cluster)
+        api_client, self.default_namespace, self.in_cluster = load(kubeconfig, context,
+                                                                   in_cluster)
         self.api = Api(api_client)
-        self.in_cluster = bool(in_cluster or os.environ.get("KUBERNETES_SERVICE_HOST"))
         self.broker_override = broker_url
         self.context = context or "current"
         self.home = Path(home or os.environ.get("SELDON_JUPYTER_HOME") or
@@ -128,16 +128,6 @@ class KubernetesBackend:
             return 0
         self._collected[ns] = now
         return self.collector.collect(ns)
-
-    def cleanup(self, namespace: str | None = None) -> list[Resource]:
-        """Delete everything in the namespace that the kit created (by its label)."""
-        gone = [r for r in self.list(namespace) if resources.managed(r.manifest)]
-        for r in gone:
-            try:
-                self.delete(r.kind, r.namespace, r.name)
-            except NotFoundError:
-                pass
-        return gone
 
     def journal_path(self) -> Path:
         journal = self.home / f"kubernetes-{self.context}.sqlite"

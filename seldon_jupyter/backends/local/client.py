@@ -16,7 +16,6 @@ from typing import Any
 
 import requests
 
-from seldon_jupyter import resources
 from seldon_jupyter.backends import Resource, SendTarget, summarize
 from seldon_jupyter.backends.local.state import State, home_dir, pid_alive, read_state
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
@@ -162,13 +161,6 @@ class LocalBackend:
     def collect(self, namespace: str | None = None, *, force: bool = False) -> int:
         """Nothing to pull: the local broker journals responses as they arrive."""
         return 0
-
-    def cleanup(self, namespace: str | None = None) -> list[Resource]:
-        """Delete everything in the namespace that the kit created (by its label)."""
-        gone = [r for r in self.list(namespace) if resources.managed(r.manifest)]
-        for r in gone:
-            self.delete(r.kind, r.namespace, r.name)
-        return gone
 
     def close(self) -> None:
         self.http.close()
