@@ -28,7 +28,8 @@ import requests
 from sklearn.datasets import load_iris
 
 from seldon_jupyter import events, journal, resources, store
-from seldon_jupyter.session import Session, request_type, response_type
+from seldon_jupyter.naming import request_type, response_type
+from seldon_jupyter.session import Session
 
 
 async def predictor_rate(url: str, n: int, in_flight: int = 32) -> float:

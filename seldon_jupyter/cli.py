@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from seldon_jupyter.backends.local.client import LocalBackend
+from seldon_jupyter import settings
 from seldon_jupyter.errors import SeldonJupyterError
 from seldon_jupyter.session import Session
 
@@ -32,30 +32,26 @@ def _resources(session: Session, kind: str | None) -> str:
 
 
 def cmd_local(args: argparse.Namespace) -> int:
-    backend = LocalBackend(args.home, start=False)
+    session = settings.from_arguments(args).changed(backend="local").session(start=False)
     if args.action == "up":
-        state = backend.up()
-        print(f"local cluster running: control http://127.0.0.1:{state.control_port}, "
-              f"broker http://127.0.0.1:{state.broker_port} (home {backend.home})")
+        described = session.start()
+        print(f"local cluster running: control {described['host']}, broker "
+              f"{described['broker_url']} (home {described['home']})")
     elif args.action == "down":
-        print("stopped" if backend.down() else "no local cluster was running")
+        print("stopped" if session.stop() else "no local cluster was running")
     else:
-        state = backend.running()
-        if state is None:
-            print(f"no local cluster running (home {backend.home})")
+        described = session.describe()
+        if not described["running"]:
+            print(f"no local cluster running (home {described['home']})")
             return 3
-        info = backend.info()
-        print(f"running: pid {state.pid}, broker http://127.0.0.1:{state.broker_port} "
-              f"({info['broker_state']}), journal {info['journal']}")
-        print(_resources(Session(backend), None))
+        print(f"running: pid {described['pid']}, broker {described['broker_url']}, journal "
+              f"{described['home']}/journal.sqlite")
+        print(_resources(session, None))
     return 0
 
 
 def _session(args: argparse.Namespace) -> Session:
-    if args.backend == "kubernetes":
-        return Session("kubernetes", namespace=args.namespace, broker=args.broker,
-                       home=args.home, context=args.context, kubeconfig=args.kubeconfig)
-    return Session(LocalBackend(args.home), namespace=args.namespace, broker=args.broker)
+    return settings.from_arguments(args).session()
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
@@ -97,13 +93,7 @@ def cmd_responses(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seldon-jupyter", description=__doc__.split("\n")[0])
-    p.add_argument("--home", help="local cluster workdir (default $SELDON_JUPYTER_HOME)")
-    p.add_argument("--backend", choices=["local", "kubernetes"], default="local",
-                   help="where apply/get/delete/send/responses act (local is the default)")
-    p.add_argument("--context", help="kubeconfig context (kubernetes backend)")
-    p.add_argument("--kubeconfig", help="kubeconfig file (kubernetes backend)")
-    p.add_argument("-n", "--namespace", default="default")
-    p.add_argument("--broker", default="default")
+    settings.add_arguments(p)
     sub = p.add_subparsers(dest="command", required=True)
     local = sub.add_parser("local", help="start, stop or show the local cluster")
     local.add_argument("action", choices=["up", "down", "status"])
@@ -111,7 +101,6 @@ def parser() -> argparse.ArgumentParser:
     apply = sub.add_parser("apply", help="apply manifests from a YAML file (- for stdin)")
     apply.add_argument("-f", "--filename", required=True)
     apply.add_argument("--wait", action="store_true")
-    apply.add_argument("--timeout", type=float, default=120.0)
     apply.set_defaults(func=cmd_apply)
     get = sub.add_parser("get", help="list resources with their state")
     get.add_argument("kind", nargs="?")

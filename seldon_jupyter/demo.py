@@ -17,7 +17,8 @@ import pandas as pd
 from sklearn.datasets import load_iris
 
 from seldon_jupyter.errors import SeldonJupyterError
-from seldon_jupyter.session import Session, request_type, response_type
+from seldon_jupyter.naming import request_type, response_type
+from seldon_jupyter.session import Session
 
 SEED = """
 apiVersion: eventing.knative.dev/v1

@@ -225,3 +225,51 @@ def pending_deliveries(conn: sqlite3.Connection) -> list[tuple[int, str, Event, 
         " WHERE d.state = ? ORDER BY d.event_seq", (PENDING,)).fetchall()
     return [(seq, trig, Event(json.loads(attrs), bytes(data or b"")), ns, broker, ttl)
             for seq, trig, attrs, data, ns, broker, ttl in rows]
+
+
+# -- collected events from a cluster's sinks (cursor per sink instance) ----------------------
+
+
+def ensure(path: Path | str) -> Path:
+    """Create the journal file with its schema if it is not there yet."""
+    connect(path).close()
+    return Path(path)
+
+
+def forget_cursor(path: Path | str, sink: str, origin: str) -> None:
+    """Start reading a new sink instance (or pod) from its first event."""
+    conn = connect(path)
+    try:
+        conn.execute("INSERT OR IGNORE INTO cursors (sink, origin, position) VALUES (?,?,0)",
+                     (sink, origin))
+    finally:
+        conn.close()
+
+
+def store_collected(path: Path | str, sink: str, origin: str, start: int, end: int,
+                    batch: Iterable[tuple[Event, float]]) -> int:
+    """Insert `batch` and move the cursor start -> end in one transaction, unless another
+    reader moved it first (then nothing is written and 0 returned): exactly once."""
+    conn = connect(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute("SELECT position FROM cursors WHERE sink=? AND origin=?",
+                           (sink, origin)).fetchone()
+        if (int(row[0]) if row else 0) != start:
+            conn.execute("ROLLBACK")
+            return 0
+        count = 0
+        for event, received_at in batch:
+            insert_response(event, sink=sink, received_at=received_at)(conn)
+            count += 1
+        conn.execute("INSERT INTO cursors (sink, origin, position) VALUES (?,?,?) ON"
+                     " CONFLICT (sink, origin) DO UPDATE SET position=excluded.position",
+                     (sink, origin, end))
+        conn.execute("COMMIT")
+        return count
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.close()

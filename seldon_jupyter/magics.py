@@ -11,18 +11,19 @@ import json
 import time
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
-from traitlets import Float, Unicode, observe
+from traitlets import observe
 
-from seldon_jupyter import resources
+from seldon_jupyter import resources, tables
 from seldon_jupyter.events import Event
+from seldon_jupyter.naming import request_type
 from seldon_jupyter.results import BackendInfo, ResourceTable, SendReport, YamlText
-from seldon_jupyter.session import Session, request_type
+from seldon_jupyter.session import Session
+from seldon_jupyter.settings import SettingsTraits
 
 _quiet = argument("-q", "--quiet", action="store_true", help="return nothing")
 _out = argument("-o", "--out", metavar="VAR", help="also store the result in variable VAR")
@@ -36,6 +37,21 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
             raise UsageError(f"{what} must look like key=value, got {item!r}")
         out[key] = value
     return out
+
+
+_NONE = object()
+
+
+def _leading_literal(line: str) -> tuple[Any, str]:
+    """A JSON literal at the start of the line (`[[1, 2, 3, 4]] --to iris`) and the rest."""
+    text = line.lstrip()
+    if not text.startswith(("[", "{")):
+        return _NONE, line
+    try:
+        value, end = json.JSONDecoder().raw_decode(text)
+    except ValueError as exc:
+        raise UsageError(f"the payload {text.split()[0]!r} is not valid JSON: {exc}") from None
+    return value, text[end:]
 
 
 def _since(value: str | None, last: float | None) -> Any:
@@ -60,24 +76,15 @@ def _since(value: str | None, last: float | None) -> Any:
 
 
 @magics_class
-class SeldonMagics(Magics):
-    backend = Unicode("local", help="backend name: local or kubernetes").tag(config=True)
-    namespace = Unicode("default", help="namespace for resources and events").tag(config=True)
-    broker = Unicode("default", help="broker events are sent to").tag(config=True)
-    home = Unicode("", help="local backend workdir (default $SELDON_JUPYTER_HOME)").tag(
-        config=True)
-    context = Unicode("", help="kubeconfig context (kubernetes backend)").tag(config=True)
-    kubeconfig = Unicode("", help="kubeconfig file (default $KUBECONFIG or ~/.kube/config)"
-                         ).tag(config=True)
-    timeout = Float(120.0, help="seconds to wait for resources to become ready").tag(
-        config=True)
+class SeldonMagics(Magics, SettingsTraits):
+    """The %seldon_* magics; their settings are `seldon_jupyter.settings`' traitlets."""
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._session: Session | None = None
         self._last_send: float | None = None
 
-    @observe("backend", "namespace", "broker", "home", "context", "kubeconfig")
+    @observe("backend", "namespace", "broker", "home", "context", "kubeconfig", "timeout")
     def _reset(self, _change: Any) -> None:
         if self._session is not None:
             self._session.close()
@@ -86,11 +93,7 @@ class SeldonMagics(Magics):
     @property
     def session(self) -> Session:
         if self._session is None:
-            options: dict[str, Any] = {"home": self.home or None}
-            if self.backend == "kubernetes":
-                options.update(context=self.context or None, kubeconfig=self.kubeconfig or None)
-            self._session = Session(self.backend, namespace=self.namespace, broker=self.broker,
-                                    **options)
+            self._session = self.settings().session()
         return self._session
 
     def _result(self, args: Any, value: Any) -> Any:
@@ -132,10 +135,9 @@ class SeldonMagics(Magics):
             if value is not None:
                 setattr(self, "backend" if trait == "name" else trait, value)
         session = self.session
-        details = {"home": str(session.backend.home)} if hasattr(session.backend, "home") else {}
-        if session.backend.name == "kubernetes":
-            details.update({k: str(v) for k, v in session.backend.info().items()})
-        return BackendInfo(self.backend, self.namespace, self.broker, session.broker_url(),
+        details = {k: str(v) for k, v in session.describe().items()
+                   if k not in ("backend", "namespace", "broker")}
+        return BackendInfo(self.backend, session.namespace, self.broker, session.broker_url(),
                            details)
 
     @cell_magic
@@ -166,7 +168,7 @@ class SeldonMagics(Magics):
         args = parse_argstring(self.seldon_deploy, line)
         manifest = resources.seldon_deployment(
             args.name, model_uri=args.model_uri, implementation=args.implementation,
-            namespace=self.namespace, predictor=args.predictor,
+            namespace=self.session.namespace, predictor=args.predictor,
             parameters=_pairs(args.param, "--param") or None)
         return self._apply(manifest, args)
 
@@ -196,9 +198,9 @@ class SeldonMagics(Magics):
                     if v is not None}
         if args.dead_letter:
             delivery["deadLetterSink"] = {"uri": args.dead_letter}
-        manifest = resources.trigger(args.name, broker=self.broker, namespace=self.namespace,
-                                     filter=flt or None, deployment=args.to,
-                                     service=args.service, uri=args.uri,
+        manifest = resources.trigger(args.name, broker=self.broker,
+                                     namespace=self.session.namespace, filter=flt or None,
+                                     deployment=args.to, service=args.service, uri=args.uri,
                                      delivery=delivery or None)
         return self._apply(manifest, args)
 
@@ -217,7 +219,7 @@ class SeldonMagics(Magics):
         args = parse_argstring(self.seldon_collect, line)
         flt = {k: v for k, v in (("type", args.type), ("source", args.source)) if v}
         return self._apply(resources.collector_manifests(
-            args.name, kind=args.kind, namespace=self.namespace, broker=self.broker,
+            args.name, kind=args.kind, namespace=self.session.namespace, broker=self.broker,
             filter=flt), args)
 
     def _payload(self, name: str | None, cell: str | None) -> Any:
@@ -230,7 +232,9 @@ class SeldonMagics(Magics):
             raise UsageError("give a payload: a variable name, or JSON in the cell body "
                              "(%%seldon_send)")
         if name not in self.shell.user_ns:
-            raise UsageError(f"no variable named {name!r} in this notebook")
+            raise UsageError(f"no variable named {name!r} in this notebook; give a variable, "
+                             "a JSON literal (%seldon_send [[1, 2, 3, 4]] --to iris) or JSON "
+                             "in the cell body")
         return self.shell.user_ns[name]
 
     @line_cell_magic
@@ -252,18 +256,24 @@ class SeldonMagics(Magics):
     @_out
     def seldon_send(self, line: str, cell: str | None = None) -> Any:
         """Send CloudEvents to the broker: one per row of an array/DataFrame, or one payload."""
+        literal, line = _leading_literal(line)
         args = parse_argstring(self.seldon_send, line)
-        event_type = args.type or (request_type(args.to, self.namespace) if args.to else None)
+        if literal is not _NONE:
+            if args.payload is not None:
+                raise UsageError(f"give one payload: a JSON literal or a variable, not both "
+                                 f"({args.payload!r})")
+            if cell is not None and cell.strip():
+                raise UsageError("give the payload once: on the line or in the cell body")
+        namespace = self.session.namespace
+        event_type = args.type or (request_type(args.to, namespace) if args.to else None)
         if not event_type:
             raise UsageError("give --type TYPE or --to SDEP")
         if args.count < 1:
             raise UsageError("--count must be at least 1")
-        payload = self._payload(args.payload, cell)
+        payload = literal if literal is not _NONE else self._payload(args.payload, cell)
         attrs = {"source": args.source, "specversion": args.specversion}
         started = self._last_send = time.time()
-        rows = isinstance(payload, pd.DataFrame | np.ndarray) or (
-            isinstance(payload, list) and payload and isinstance(payload[0], list | tuple))
-        if rows and not args.batch:
+        if tables.is_rows(payload) and not args.batch:
             outcome: Any = self.session.send_many(payload, type=event_type, rate=args.rate,
                                                   kind=args.kind, structured=args.structured,
                                                   **attrs)
@@ -315,7 +325,7 @@ class SeldonMagics(Magics):
         """Brokers, triggers, deployments and sinks with their state and addresses."""
         args = parse_argstring(self.seldon_status, line)
         found = self.session.status(args.kind)
-        return self._result(args, ResourceTable(found, title=f"namespace {self.namespace}"))
+        return self._result(args, ResourceTable(found, title=f"namespace {self.session.namespace}"))
 
     @line_magic
     @magic_arguments()

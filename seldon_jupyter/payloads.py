@@ -1,79 +1,26 @@
-"""Seldon v1 payloads (SeldonMessage) to and from numpy, pandas and plain Python.
+"""Seldon v1 payloads (SeldonMessage) on the wire: reading answers, parsing requests.
 
-A notebook user has arrays and DataFrames; Seldon speaks `{"data": {"names", "ndarray" |
-"tensor"}}`, `jsonData`, `strData` and `binData`. Both the predictor and the DataFrame
-builder go through these helpers so that the two sides agree on the shapes.
+No pandas here and numpy only inside `message_array`, so the broker (which flattens
+answers into the journal with `answer_shape`) and the model servers import it cheaply.
+DataFrame and array conversion lives in `tables`.
 """
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from seldon_jupyter.errors import PayloadError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 KINDS = ("ndarray", "tensor", "json", "str", "bin")
 
 
-def _as_2d(values: Any) -> tuple[np.ndarray, list[str] | None]:
-    names: list[str] | None = None
-    if isinstance(values, pd.DataFrame):
-        names = [str(c) for c in values.columns]
-        array = values.to_numpy()
-    elif isinstance(values, pd.Series):
-        names = [str(i) for i in values.index]
-        array = values.to_numpy()[np.newaxis, :]
-    else:
-        try:
-            array = np.asarray(values)
-        except (ValueError, TypeError) as exc:
-            raise PayloadError(f"cannot turn {type(values).__name__} into an array: {exc}") from exc
-    if array.dtype == object and array.size and not all(
-        isinstance(v, str | int | float | bool | None) for v in array.flat
-    ):
-        raise PayloadError(
-            "array holds nested or ragged values",
-            hint="every row must have the same number of plain numbers or strings",
-        )
-    return array, names
-
-
-def to_seldon(values: Any, *, kind: str = "ndarray", names: Sequence[str] | None = None) -> dict:
-    """Build a SeldonMessage request body from Python data."""
-    if kind not in KINDS:
-        raise PayloadError(f"unknown payload kind {kind!r}", hint=f"choose one of {KINDS}")
-    if kind == "json":
-        return {"jsonData": values}
-    if kind == "str":
-        if not isinstance(values, str):
-            raise PayloadError("strData needs a str")
-        return {"strData": values}
-    if kind == "bin":
-        if not isinstance(values, bytes | bytearray):
-            raise PayloadError("binData needs bytes")
-        return {"binData": base64.b64encode(values).decode()}
-    array, found = _as_2d(values)
-    if array.ndim == 1:
-        array = array[np.newaxis, :]
-    data: dict[str, Any] = {}
-    chosen = list(names) if names is not None else found
-    if chosen is not None:
-        data["names"] = chosen
-    if kind == "tensor":
-        if array.dtype.kind not in "biuf":
-            raise PayloadError("a tensor holds numbers only", hint="use kind='ndarray' for strings")
-        data["tensor"] = {"shape": list(array.shape), "values": array.ravel().tolist()}
-    else:
-        data["ndarray"] = array.tolist()
-    return {"data": data}
-
-
 def message_array(message: dict) -> tuple[list[str], np.ndarray]:
     """Names and the 2-d array of a SeldonMessage's `data` (ndarray or tensor)."""
+    import numpy as np
+
     data = message.get("data") if isinstance(message, dict) else None
     if not isinstance(data, dict):
         raise PayloadError(
@@ -110,20 +57,18 @@ def message_array(message: dict) -> tuple[list[str], np.ndarray]:
     return [str(n) for n in names], array
 
 
-def from_seldon(message: dict) -> Any:
-    """Turn a SeldonMessage back into a DataFrame (named columns), array, dict, str or bytes."""
-    if not isinstance(message, dict):
-        raise PayloadError(f"a SeldonMessage is a JSON object, got {type(message).__name__}")
-    if "jsonData" in message:
-        return message["jsonData"]
-    if "strData" in message:
-        return message["strData"]
-    if "binData" in message:
-        return base64.b64decode(message["binData"])
-    names, array = message_array(message)
-    if names and array.ndim == 2 and len(names) == array.shape[1]:
-        return pd.DataFrame(array, columns=names)
-    return array
+
+def _tensor_rows(tensor: Any) -> list[list[Any]] | None:
+    """A 2-d tensor's values as rows, without numpy (None when it is not 2-d or ragged)."""
+    if not isinstance(tensor, dict):
+        return None
+    shape, values = tensor.get("shape"), tensor.get("values")
+    if not (isinstance(shape, list) and isinstance(values, list)) or len(shape) not in (1, 2):
+        return None
+    rows, width = (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
+    if not (isinstance(rows, int) and isinstance(width, int)) or rows * width != len(values):
+        return None
+    return [values[r * width:(r + 1) * width] for r in range(rows)]
 
 
 def answer_shape(message: Any) -> tuple[list[str], list[list[Any]]] | None:
@@ -137,11 +82,7 @@ def answer_shape(message: Any) -> tuple[list[str], list[list[Any]]] | None:
         return None
     rows = data.get("ndarray")
     if not (isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows)):
-        try:
-            _, array = message_array(message)
-        except PayloadError:
-            return None
-        rows = array.tolist() if array.ndim == 2 else None
+        rows = _tensor_rows(data.get("tensor")) if "tensor" in data else None
     if not rows or any(len(r) != len(rows[0]) for r in rows):
         return None
     names = [str(n) for n in data.get("names") or []]

@@ -15,10 +15,10 @@ import yaml
 
 from seldon_jupyter import schemas
 from seldon_jupyter.errors import ManifestError
+from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION
 
 IRIS_URI = "gs://seldon-models/v1.19.0/sklearn/iris"
 EVENT_DISPLAY_IMAGE = "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display"
-PYTHON_PATH_ANNOTATION = "seldon-jupyter.io/python-path"
 MANAGED_BY = ("app.kubernetes.io/managed-by", "seldon-jupyter")
 COLLECTOR_LABEL = "seldon-jupyter.io/collector"
 COLLECTOR_IMAGE = "python:3.12-slim"

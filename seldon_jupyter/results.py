@@ -14,17 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from seldon_jupyter.backends import Resource
+from seldon_jupyter.backends.base import Resource
 from seldon_jupyter.sender import SendResult, SendSummary
+from seldon_jupyter.states import badge
 
 MIME_TYPE = "application/vnd.seldon-jupyter+json"
-_STATE_COLOURS = {"Available": "#2e7d32", "Ready": "#2e7d32", "Failed": "#c62828",
-                  "NotReady": "#ef6c00", "Creating": "#1565c0"}
-
-
-def _badge(state: str) -> str:
-    colour = _STATE_COLOURS.get(state, "#616161")
-    return f'<span style="color:{colour};font-weight:bold">{html.escape(state)}</span>'
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ class ResourceTable:
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td>{html.escape(r.kind)}</td><td>{html.escape(r.namespace)}</td>"
-            f"<td><b>{html.escape(r.name)}</b></td><td>{_badge(r.state)}</td>"
+            f"<td><b>{html.escape(r.name)}</b></td><td>{badge(r.state)}</td>"
             f"<td><code>{html.escape(r.address or '')}</code></td>"
             f"<td>{html.escape(r.reason)}</td></tr>" for r in self.resources)
         return (f"<div><b>{html.escape(self.title)}</b><table><thead><tr><th>kind</th>"

@@ -14,6 +14,7 @@ from typing import Any
 
 import isodate
 
+from seldon_jupyter import filters
 from seldon_jupyter.errors import ManifestError
 
 SELDON_VERSIONS = ("machinelearning.seldon.io/v1", "machinelearning.seldon.io/v1alpha2",
@@ -23,7 +24,6 @@ IMPLEMENTATIONS = ("SKLEARN_SERVER", "XGBOOST_SERVER", "MLFLOW_SERVER", "TENSORF
                    "TRITON_SERVER", "HUGGINGFACE_SERVER", "TEMPO_SERVER", "UNKNOWN_IMPLEMENTATION")
 UNIT_TYPES = ("MODEL", "ROUTER", "COMBINER", "TRANSFORMER", "OUTPUT_TRANSFORMER", "UNKNOWN_TYPE")
 PARAM_TYPES = ("INT", "FLOAT", "DOUBLE", "STRING", "BOOL", "JSON")
-FILTER_DIALECTS = ("exact", "prefix", "suffix", "all", "any", "not", "cesql")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _ATTR = re.compile(r"^[a-z0-9]+$")
@@ -158,31 +158,6 @@ def check_broker(m: dict) -> None:
     _check_delivery(spec.get("delivery"), "spec.delivery")
 
 
-def _check_filter_expr(expr: Any, field: str) -> None:
-    expr = _mapping(expr, field)
-    if len(expr) != 1 or next(iter(expr)) not in FILTER_DIALECTS:
-        _fail(field, "each filter must have exactly one dialect",
-              hint=f"one of {', '.join(FILTER_DIALECTS)}")
-    dialect, body = next(iter(expr.items()))
-    if dialect in ("exact", "prefix", "suffix"):
-        body = _mapping(body, f"{field}.{dialect}")
-        if len(body) != 1:
-            _fail(f"{field}.{dialect}", "must name exactly one attribute")
-        for key, value in body.items():
-            if not _ATTR.match(str(key)):
-                _fail(f"{field}.{dialect}", f"invalid attribute name {key!r}")
-            _string(value, f"{field}.{dialect}.{key}")
-    elif dialect in ("all", "any"):
-        if not isinstance(body, list) or not body:
-            _fail(f"{field}.{dialect}", "must be a non-empty list of filters")
-        for i, sub in enumerate(body):
-            _check_filter_expr(sub, f"{field}.{dialect}[{i}]")
-    elif dialect == "not":
-        _check_filter_expr(body, f"{field}.not")
-    else:
-        _string(body, f"{field}.cesql")
-
-
 def check_trigger(m: dict) -> None:
     check_name(m["metadata"].get("name"), "metadata.name", label=False)
     spec = _mapping(m.get("spec"), "spec")
@@ -197,12 +172,7 @@ def check_trigger(m: dict) -> None:
                       hint="lowercase letters and digits only")
             if not isinstance(value, str):
                 _fail(f"spec.filter.attributes.{key}", "must be a string")
-    filters = spec.get("filters")
-    if filters is not None:
-        if not isinstance(filters, list):
-            _fail("spec.filters", "must be a list")
-        for i, expr in enumerate(filters):
-            _check_filter_expr(expr, f"spec.filters[{i}]")
+    filters.compile_filter(spec)  # dialects and CESQL, refused as Knative's webhook does
     _check_destination(spec.get("subscriber"), "spec.subscriber")
     _check_delivery(spec.get("delivery"), "spec.delivery")
 

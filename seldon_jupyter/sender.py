@@ -17,7 +17,7 @@ import aiohttp
 import requests
 
 from seldon_jupyter import events
-from seldon_jupyter.backends import SendTarget
+from seldon_jupyter.backends.base import SendTarget
 from seldon_jupyter.errors import NotFoundError, SendError
 from seldon_jupyter.events import Event
 

@@ -11,39 +11,43 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import requests
 
-from seldon_jupyter import _loop, backends, events, resources, sender, store
-from seldon_jupyter.backends import Backend, Resource
-from seldon_jupyter.errors import EventError, NotFoundError, NotReadyError, PayloadError
+from seldon_jupyter import _loop, backends, events, journal_reader, resources, sender, tables
+from seldon_jupyter.backends.base import Backend, Resource
+from seldon_jupyter.errors import (
+    EventError,
+    NotFoundError,
+    NotReadyError,
+    SeldonJupyterError,
+)
 from seldon_jupyter.events import Event
-from seldon_jupyter.payloads import to_seldon
+from seldon_jupyter.settings import DEFAULT_TIMEOUT
 
 DEFAULT_SOURCE = "seldon-jupyter"
+FEED_LIMIT = 200
 POLL = 0.05
 
 
-def request_type(deployment: str, namespace: str = "default") -> str:
-    """The event type the walkthrough's trigger filters on for a deployment."""
-    return f"seldon.{deployment}.{namespace}.request"
-
-
-def response_type(deployment: str, namespace: str = "default") -> str:
-    """The type Seldon gives the CloudEvent answer of a deployment."""
-    return f"seldon.{deployment}.{namespace}.response"
-
-
 class Session:
-    def __init__(self, backend: str | Backend = "local", *, namespace: str = "default",
-                 broker: str = "default", source: str = DEFAULT_SOURCE, **options: Any) -> None:
+    """Deploy, send and read responses on one backend, in one namespace and broker.
+
+    `namespace=None` takes the backend's default (the kubeconfig context's namespace on a
+    cluster); `timeout` is the default wait for readiness. Backend options (`home`,
+    `context`, `kubeconfig`, `start`, ...) go to the backend's factory.
+    """
+
+    def __init__(self, backend: str | Backend = "local", *, namespace: str | None = None,
+                 broker: str = "default", source: str = DEFAULT_SOURCE,
+                 timeout: float = DEFAULT_TIMEOUT, **options: Any) -> None:
         self._owns_backend = isinstance(backend, str)
         self.backend: Backend = backends.create(backend, **options) if isinstance(
             backend, str) else backend
-        self.namespace = namespace
+        self.namespace = namespace or self.backend.default_namespace
         self.broker = broker
         self.source = source
+        self.timeout = timeout
         self._http = requests.Session()
 
     def __enter__(self) -> Session:
@@ -58,10 +62,24 @@ class Session:
         if self._owns_backend:
             self.backend.close()
 
+    # -- where it runs ------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        """Backend, home, host, namespace, broker and whether it runs (starts nothing)."""
+        return {**self.backend.describe(), "namespace": self.namespace, "broker": self.broker}
+
+    def start(self) -> dict[str, Any]:
+        """Start the backend where the kit runs it (the local cluster); returns describe()."""
+        return {**self.backend.start(), "namespace": self.namespace, "broker": self.broker}
+
+    def stop(self) -> bool:
+        """Stop what start() started; False when nothing was running."""
+        return self.backend.stop()
+
     # -- resources ---------------------------------------------------------------------------
 
     def apply(self, manifests: str | Mapping[str, Any] | Iterable[Mapping[str, Any]], *,
-              wait: bool = False, timeout: float = 120.0,
+              wait: bool = False, timeout: float | None = None,
               progress: Callable[[list[Resource]], None] | None = None) -> list[Resource]:
         """Create or update manifests (YAML text, a dict or a list); optionally wait for Ready."""
         loaded = [resources.validate(m, self.namespace) for m in resources.load(manifests)]
@@ -81,7 +99,7 @@ class Session:
         return [r for r in found if wanted is None or r.kind == wanted]
 
     def wait_ready(self, *targets: Resource | tuple[str, str] | Mapping[str, Any],
-                   timeout: float = 120.0,
+                   timeout: float | None = None,
                    progress: Callable[[list[Resource]], None] | None = None) -> list[Resource]:
         """Wait until every target (all resources if none given) is Ready/Available.
 
@@ -90,6 +108,7 @@ class Session:
         """
         keys = [self._key(t) for t in targets] or [
             (r.kind, r.namespace, r.name) for r in self.status()]
+        timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         current: list[Resource] = []
         while True:
@@ -144,7 +163,7 @@ class Session:
 
     def deploy(self, name: str, *, model_uri: str = resources.IRIS_URI,
                implementation: str = "SKLEARN_SERVER", wait: bool = True,
-               timeout: float = 120.0, **kw: Any) -> Resource:
+               timeout: float | None = None, **kw: Any) -> Resource:
         manifest = resources.seldon_deployment(name, model_uri=model_uri,
                                                implementation=implementation,
                                                namespace=self.namespace, **kw)
@@ -161,7 +180,7 @@ class Session:
         flt = {k: v for k, v in (("type", type), ("source", source)) if v}
         return self.apply(resources.collector_manifests(
             name, kind=kind, namespace=self.namespace, broker=self.broker, filter=flt),
-            wait=True, timeout=120)
+            wait=True)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -173,16 +192,8 @@ class Session:
         """Build a CloudEvent; arrays and DataFrames become a Seldon payload first."""
         if isinstance(payload, Event):
             return payload
-        return events.new_event(self._payload(payload, kind), type=type,
+        return events.new_event(tables.as_payload(payload, kind), type=type,
                                 source=source or self.source, **attrs)
-
-    @staticmethod
-    def _payload(payload: Any, kind: str) -> Any:
-        if isinstance(payload, np.ndarray | pd.DataFrame | pd.Series) or (
-                isinstance(payload, list | tuple) and payload and
-                all(isinstance(x, list | tuple | int | float) for x in payload)):
-            return to_seldon(payload, kind=kind)
-        return payload
 
     def send(self, payload: Any = None, *, type: str | None = None,  # noqa: A002
              source: str | None = None, broker: str | None = None,
@@ -200,28 +211,6 @@ class Session:
                                      hint="e.g. type=request_type('iris-deployment')")
         return type_
 
-    @staticmethod
-    def _rows(data: Any, kind: str, batch_size: int | None) -> list[Any]:
-        step = batch_size or 1
-        if isinstance(data, pd.DataFrame):
-            return [to_seldon(data.iloc[i:i + step], kind=kind) for i in range(0, len(data), step)]
-        if isinstance(data, np.ndarray):
-            array = data if data.ndim == 2 else data.reshape(len(data), -1)
-            return [to_seldon(array[i:i + step], kind=kind) for i in range(0, len(array), step)]
-        if isinstance(data, Iterable) and not isinstance(data, str | bytes | Mapping):
-            out: list[Any] = []
-            for item in data:
-                if isinstance(item, Event | Mapping):
-                    out.append(item)
-                elif isinstance(item, list | tuple | np.ndarray):
-                    out.append(to_seldon([list(item)], kind=kind))
-                else:
-                    raise PayloadError(f"send_many got a {type(item).__name__} item",
-                                       hint="items are rows (lists), payload dicts or Events")
-            return out
-        raise PayloadError(f"send_many cannot iterate {type(data).__name__}",
-                           hint="pass a DataFrame, a 2-d array, or a list of payloads/events")
-
     def send_many(self, data: Any, *, type: str | None = None,  # noqa: A002
                   source: str | None = None, rate: float | None = None,
                   concurrency: int = 32, batch_size: int | None = None, kind: str = "ndarray",
@@ -231,7 +220,7 @@ class Session:
         """Send one event per row (or per `batch_size` rows), concurrently and bounded."""
         batch = [item if isinstance(item, Event) else events.new_event(
             item, type=self._need_type(type), source=source or self.source, **attrs)
-            for item in self._rows(data, kind, batch_size)]
+            for item in tables.split_rows(data, kind, batch_size)]
         target = self.backend.send_target(self.namespace, broker or self.broker)
         return _loop.run(sender.send_bulk(target, batch, structured=structured,
                                           concurrency=concurrency, rate=rate, progress=progress))
@@ -252,19 +241,31 @@ class Session:
         if wait:
             deadline = time.monotonic() + wait
             need = count or 1
-            while (store.count_responses(path, type=type, since=since, sink=sink,
+            while (journal_reader.count_responses(path, type=type, since=since, sink=sink,
                                          namespace=namespace) < need
                    and time.monotonic() < deadline):
                 time.sleep(POLL)
                 self.backend.collect(namespace or self.namespace)
-        return store.responses(path, type=type, source=source, since=since, sink=sink,
+        return journal_reader.responses(path, type=type, source=source, since=since, sink=sink,
                                namespace=namespace, explode=explode)
 
     def events(self, **filters: Any) -> pd.DataFrame:
         """Everything the brokers of this namespace took in (and dropped), from the journal."""
         filters.setdefault("namespace", self.namespace)
-        return store.events(self.backend.journal_path(), **filters)
+        return journal_reader.events(self.backend.journal_path(), **filters)
 
     def deliveries(self, **filters: Any) -> pd.DataFrame:
         """Per trigger delivery outcomes: delivered, dead-lettered, failed, pending."""
-        return store.deliveries(self.backend.journal_path(), **filters)
+        return journal_reader.deliveries(self.backend.journal_path(), **filters)
+
+    def feed(self, after_event: int = 0, after_response: int = 0, *,
+             limit: int = FEED_LIMIT) -> dict[str, Any]:
+        """The newest events and responses past two cursors (what the sidebar streams):
+        `{"items": [...], "after_event": n, "after_response": m}`, oldest first."""
+        try:
+            self.backend.collect(self.namespace)
+        except SeldonJupyterError:
+            pass  # unreachable now: the feed shows what the journal has; status() says why
+        return journal_reader.recent(self.backend.journal_path(), after_event=after_event,
+                                     after_response=after_response, limit=limit,
+                                     namespace=self.namespace)

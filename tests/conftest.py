@@ -17,7 +17,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from seldon_jupyter import resources
-from seldon_jupyter.backends.local.client import LocalBackend
+from seldon_jupyter.backends.local.backend import LocalBackend
 from seldon_jupyter.session import Session
 
 _names = itertools.count()

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from seldon_jupyter.backends.local.client import LocalBackend
+from seldon_jupyter.backends.local.backend import LocalBackend
 from seldon_jupyter.session import Session
 from tests.kube.apiserver import ApiServer, kubeconfig
 

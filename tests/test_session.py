@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from seldon_jupyter import resources
 from seldon_jupyter.demo import SEED
 from seldon_jupyter.errors import PayloadError
-from seldon_jupyter.session import request_type, response_type
+from seldon_jupyter.naming import request_type, response_type
 
 
 def stand_in():

@@ -14,7 +14,8 @@ export interface INode {
 
 export interface ITrigger extends INode {
   broker: string;
-  filter: Record<string, string>;
+  filter: string;
+  filter_attributes: Record<string, string>;
   subscriber: { kind: string | null; name: string | null; uri: string | null; state?: string };
   snippet: string;
   replies: ITrigger[];

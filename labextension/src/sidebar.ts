@@ -122,8 +122,7 @@ export class SeldonSidebar extends Widget {
 
   private renderTrigger(trigger: ITrigger): HTMLElement {
     const line = this.renderNode(trigger);
-    const filter = Object.entries(trigger.filter).map(([k, v]) => `${k}=${v}`).join(', ');
-    line.append(el('span', ` [${filter || 'all events'}]`, 'sj-muted'));
+    line.append(el('span', ` [${trigger.filter}]`, 'sj-muted'));
     const send = el('button', 'Insert send cell');
     send.onclick = () => void this.actions.insertCell(trigger.snippet);
     line.append(send);

@@ -1,126 +1,32 @@
-"""The Backend protocol, the small values that cross it, and the registry of backends.
+"""The table of backends: a name to the factory that builds it, imported only when used.
 
-Backends take manifests as plain dicts and return frozen dataclasses; no client-library
-object crosses this seam, and errors arrive already translated into the package's tree.
+Nothing here imports a backend module at import time, so `import seldon_jupyter.backends`
+costs nothing and no backend module can import this one back into a cycle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from seldon_jupyter.errors import BackendError
 
+if TYPE_CHECKING:
+    from seldon_jupyter.backends.base import Backend
 
-@dataclass(frozen=True)
-class Resource:
-    """One object and a summary of its status, whatever its kind."""
-
-    kind: str
-    namespace: str
-    name: str
-    api_version: str
-    ready: bool
-    state: str
-    reason: str
-    address: str | None
-    status: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    manifest: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def failed(self) -> bool:
-        return self.state == "Failed"
-
-
-@dataclass(frozen=True)
-class SendTarget:
-    """Where and how to POST events for one broker (verify: TLS check or a CA bundle path)."""
-
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
-    verify: bool | str = True
-
-
-def _ready_condition(status: dict) -> tuple[bool, str, str]:
-    for cond in status.get("conditions") or []:
-        if cond.get("type") in ("Ready", "Available"):
-            ok = cond.get("status") == "True"
-            reason = ": ".join(p for p in (cond.get("reason"), cond.get("message")) if p)
-            return ok, "Ready" if ok else ("NotReady" if cond.get("status") == "False"
-                                           else "Unknown"), reason
-    return False, "Unknown", "no Ready condition reported yet"
-
-
-def summarize(obj: dict) -> Resource:
-    """Read a status the way the controllers write it (Seldon state, Knative conditions)."""
-    status = obj.get("status") or {}
-    meta = obj.get("metadata") or {}
-    kind = obj["kind"]
-    if kind == "SeldonDeployment":
-        state = status.get("state") or "Creating"
-        ready, reason = state == "Available", status.get("description") or ""
-        address = (status.get("address") or {}).get("url")
-    elif kind in ("Service", "ConfigMap"):
-        ready, state, reason = True, "Ready", ""
-        address = (status.get("address") or {}).get("url")
-    else:
-        ready, state, reason = _ready_condition(status)
-        address = status.get("subscriberUri") if kind == "Trigger" else (
-            status.get("address") or {}).get("url")
-        if kind == "Deployment":
-            state = "Available" if ready else "Progressing"
-    return Resource(kind=kind, namespace=meta.get("namespace", "default"), name=meta["name"],
-                    api_version=obj.get("apiVersion", ""), ready=ready, state=state,
-                    reason=reason, address=address, status=status,
-                    manifest={k: v for k, v in obj.items() if k != "status"})
-
-
-class Backend(Protocol):
-    """What `Session` needs from a place that runs SeldonDeployments and brokers."""
-
-    name: str
-
-    def apply(self, manifests: list[dict]) -> list[Resource]: ...
-
-    def get(self, kind: str, namespace: str, name: str) -> Resource: ...
-
-    def list(self, namespace: str | None = None) -> list[Resource]: ...
-
-    def delete(self, kind: str, namespace: str, name: str) -> None: ...
-
-    def send_target(self, namespace: str, broker: str) -> SendTarget: ...
-
-    def journal_path(self) -> Path: ...
-
-    def collect(self, namespace: str | None = None, *, force: bool = False) -> int: ...
-
-    def close(self) -> None: ...
-
-
-Factory = Callable[..., Backend]
-_REGISTRY: dict[str, Factory] = {}
-
-
-def register(name: str, factory: Factory) -> None:
-    _REGISTRY[name] = factory
+FACTORIES: dict[str, str] = {
+    "local": "seldon_jupyter.backends.local:LocalBackend",
+    "kubernetes": "seldon_jupyter.backends.kubernetes:KubernetesBackend",
+}
 
 
 def create(name: str, **options: Any) -> Backend:
-    if name not in _REGISTRY:
-        _load_builtin()
+    """Build the backend called `name` with its options (BackendError for an unknown one)."""
     try:
-        factory = _REGISTRY[name]
+        module, _, attr = FACTORIES[name].partition(":")
     except KeyError:
         raise BackendError(f"unknown backend {name!r}",
-                           hint=f"available: {', '.join(sorted(_REGISTRY))}") from None
-    return factory(**options)
-
-
-def _load_builtin() -> None:
-    from seldon_jupyter.backends.kubernetes import KubernetesBackend
-    from seldon_jupyter.backends.local.client import LocalBackend
-
-    register("local", LocalBackend)
-    register("kubernetes", KubernetesBackend)
+                           hint=f"available: {', '.join(sorted(FACTORIES))}") from None
+    factory = getattr(importlib.import_module(module), attr)
+    backend: Backend = factory(**options)
+    return backend

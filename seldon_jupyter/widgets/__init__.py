@@ -6,11 +6,11 @@ any error in their own output area.
 
 from __future__ import annotations
 
-from seldon_jupyter.widgets.dashboard import TopologyPanel, dashboard, topology_html
+from seldon_jupyter.widgets.dashboard import TopologyPanel, dashboard
 from seldon_jupyter.widgets.deploy import DeployPanel
 from seldon_jupyter.widgets.responses import ResponsesPanel
 from seldon_jupyter.widgets.send import SendPanel
 from seldon_jupyter.widgets.trigger import TriggerPanel
 
 __all__ = ["DeployPanel", "ResponsesPanel", "SendPanel", "TopologyPanel", "TriggerPanel",
-           "dashboard", "topology_html"]
+           "dashboard"]

@@ -7,7 +7,6 @@ hint instead of disappearing into the kernel log.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -15,15 +14,9 @@ import ipywidgets as w
 
 from seldon_jupyter.errors import SeldonJupyterError
 from seldon_jupyter.session import Session
+from seldon_jupyter.states import badge, error_text
 
-STATE_COLOURS = {"Available": "#2e7d32", "Ready": "#2e7d32", "Failed": "#c62828",
-                 "NotReady": "#ef6c00", "Creating": "#1565c0"}
-
-
-def badge(state: str) -> str:
-    colour = STATE_COLOURS.get(state, "#616161")
-    return f'<b style="color:{colour}">{html.escape(state)}</b>'
-
+__all__ = ["Panel", "badge"]
 
 class Panel(w.VBox):
     """A VBox with a session, a status line and an output area for messages and errors."""
@@ -47,11 +40,11 @@ class Panel(w.VBox):
         try:
             return fn()
         except SeldonJupyterError as exc:
-            self.status.value = f'<span style="color:#c62828">{html.escape(exc.message)}</span>'
+            self.status.value = error_text(exc.message)
             hint = f"\nhint: {exc.hint}" if exc.hint else ""
             self.output.append_stdout(f"{type(exc).__name__}: {exc.message}{hint}\n")
         except Exception as exc:  # noqa: BLE001 - shown to the user, never swallowed
-            self.status.value = f'<span style="color:#c62828">{html.escape(str(exc))}</span>'
+            self.status.value = error_text(str(exc))
             self.output.append_stdout(f"{type(exc).__name__}: {exc}\n")
         return None
 

@@ -3,61 +3,17 @@ reply triggers, the picture of how events flow."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as w
 
-from seldon_jupyter.backends import Resource
-from seldon_jupyter.backends.local.filters import UnsupportedFilter, compile_filter
-from seldon_jupyter.events import new_event
-from seldon_jupyter.session import Session, response_type
-from seldon_jupyter.widgets.base import Panel, badge
+from seldon_jupyter import topology
+from seldon_jupyter.session import Session
+from seldon_jupyter.widgets.base import Panel
 from seldon_jupyter.widgets.deploy import DeployPanel
 from seldon_jupyter.widgets.responses import ResponsesPanel
 from seldon_jupyter.widgets.send import SendPanel
 from seldon_jupyter.widgets.trigger import TriggerPanel
-
-
-def _matches(trigger: Resource, event_type: str, source: str) -> bool:
-    """Would this trigger take a reply of this type and source (Knative filter rules)?"""
-    try:
-        match = compile_filter(trigger.manifest.get("spec", {}))
-    except UnsupportedFilter:
-        return False
-    return match(new_event(None, type=event_type, source=source, specversion="0.3"))
-
-
-def topology_html(resources: list[Resource], namespace: str) -> str:
-    mine = [r for r in resources if r.namespace == namespace]
-    triggers = [r for r in mine if r.kind == "Trigger"]
-    deployments = {r.name: r for r in mine if r.kind == "SeldonDeployment"}
-    parts = []
-    for broker in (r for r in mine if r.kind == "Broker"):
-        items = []
-        for trig in (t for t in triggers if t.manifest["spec"].get("broker") == broker.name):
-            spec = trig.manifest["spec"]
-            flt = ", ".join(f"{k}={v}" for k, v in
-                            ((spec.get("filter") or {}).get("attributes") or {}).items()) or "all"
-            ref = (spec.get("subscriber") or {}).get("ref") or {}
-            target = f"{ref.get('kind', 'uri')} {ref.get('name', '')}".strip()
-            line = (f"Trigger <b>{html.escape(trig.name)}</b> {badge(trig.state)} "
-                    f"[{html.escape(flt)}] &rarr; {html.escape(target)}")
-            sdep = deployments.get(ref.get("name", "")) if ref.get("kind") == \
-                "SeldonDeployment" else None
-            if sdep is not None:
-                line += f" {badge(sdep.state)}"
-                replies = [t for t in triggers if t.manifest["spec"].get("broker") ==
-                           broker.name and _matches(t, response_type(sdep.name, namespace),
-                                                    f"seldon.{sdep.name}")]
-                line += "".join(f"<br>&nbsp;&nbsp;&nbsp;&nbsp;&#8627; reply "
-                                f"<code>{response_type(sdep.name, namespace)}</code> &rarr; "
-                                f"Trigger <b>{html.escape(t.name)}</b>" for t in replies)
-            items.append(f"<li>{line}</li>")
-        parts.append(f"<div>Broker <b>{html.escape(broker.name)}</b> {badge(broker.state)} "
-                      f"<code>{html.escape(broker.address or '')}</code><ul>{''.join(items)}"
-                      "</ul></div>")
-    return "".join(parts) or "<i>no broker in this namespace</i>"
 
 
 class TopologyPanel(Panel):
@@ -72,7 +28,7 @@ class TopologyPanel(Panel):
         self.refresh()
 
     def refresh(self) -> None:
-        self.view.value = topology_html(self.session.status(), self.session.namespace)
+        self.view.value = topology.to_html(topology.build(self.session.status()))
 
 
 def dashboard(session: Session | None = None, *, live: bool = True) -> w.Tab:

@@ -14,8 +14,8 @@ from typing import Any
 import ipywidgets as w
 
 from seldon_jupyter import resources, schemas
-from seldon_jupyter.backends import Resource
-from seldon_jupyter.session import request_type, response_type
+from seldon_jupyter.backends.base import Resource
+from seldon_jupyter.naming import request_type, response_type
 from seldon_jupyter.widgets.base import Panel, badge
 
 BUILT_IN = "built-in iris"

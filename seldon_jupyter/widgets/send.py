@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from seldon_jupyter.session import request_type
+from seldon_jupyter.naming import request_type
 from seldon_jupyter.widgets.base import Panel
 
 DEFAULT_PAYLOAD = '{"data": {"ndarray": [[5.1, 3.5, 1.4, 0.2]]}}'

@@ -262,6 +262,11 @@ class ApiServer:
             return web.Response(status=resp.status, body=await resp.read(),
                                 content_type=resp.content_type)
 
+    async def version_info(self, _request: web.Request) -> web.Response:
+        # kube-apiserver's /version (version.Info), served to any authenticated client
+        return web.json_response({"major": "1", "minor": "33", "gitVersion": "v1.33.1",
+                                  "platform": "linux/amd64"})
+
     def app(self) -> web.Application:
         app = web.Application()
         crud = r"/apis/{group}/{version}/namespaces/{ns}/{plural}"
@@ -269,6 +274,7 @@ class ApiServer:
         app.router.add_route("*", r"/api/v1/namespaces/{ns}/services/{service}/proxy/{rest:.*}",
                              self.proxy)
         app.router.add_route("GET", core + "/{name}/log", self.handle)
+        app.router.add_get("/version", self.version_info)
         for base in (crud, core):
             app.router.add_route("*", base, self.handle)
             app.router.add_route("*", base + "/{name}", self.handle)

@@ -8,7 +8,8 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from seldon_jupyter import resources
-from seldon_jupyter.session import Session, request_type, response_type
+from seldon_jupyter.naming import request_type, response_type
+from seldon_jupyter.session import Session
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -47,7 +48,7 @@ async def test_topology_draws_broker_triggers_deployment_and_reply_trigger(jp_fe
     (trigger,) = broker["triggers"]  # the reply trigger hangs under the deployment
     assert trigger["name"] == "to-iris"
     assert trigger["subscriber"] == {"kind": "SeldonDeployment", "name": "iris", "uri": None,
-                                     "state": "Available"}
+                                     "state": "Available", "tone": "ok"}
     assert [r["name"] for r in trigger["replies"]] == ["display"]
     assert trigger["snippet"].startswith(
         "%%seldon_send --type seldon.iris.sidebar.request\n")

@@ -16,12 +16,11 @@ from typing import Any
 
 import platformdirs
 
-from seldon_jupyter import resources
-from seldon_jupyter.backends import Resource, SendTarget, summarize
+from seldon_jupyter import journal, resources
+from seldon_jupyter.backends.base import Resource, SendTarget, summarize
 from seldon_jupyter.backends.kubernetes.api import Api, load
 from seldon_jupyter.backends.kubernetes.collect import Collector
-from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
-from seldon_jupyter.journal import connect
+from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError, SeldonJupyterError
 
 KINDS: dict[str, tuple[str, str]] = {
     "SeldonDeployment": ("/apis/machinelearning.seldon.io/v1", "seldondeployments"),
@@ -130,13 +129,26 @@ class KubernetesBackend:
         return self.collector.collect(ns)
 
     def journal_path(self) -> Path:
-        journal = self.home / f"kubernetes-{self.context}.sqlite"
-        if not journal.exists():
-            connect(journal).close()
-        return journal
+        path = self.home / f"kubernetes-{self.context}.sqlite"
+        return path if path.exists() else journal.ensure(path)
 
-    def info(self) -> dict[str, Any]:
-        return {"host": self.api.host, "namespace": self.default_namespace}
+    def start(self) -> dict[str, Any]:
+        """Nothing to start: the cluster runs by itself."""
+        return self.describe()
+
+    def stop(self) -> bool:
+        return False
+
+    def describe(self) -> dict[str, Any]:
+        """The API server, context and default namespace (one cheap request for `running`)."""
+        try:
+            self.api.request("GET", "/version")
+            running = True
+        except SeldonJupyterError:
+            running = False
+        return {"backend": self.name, "home": str(self.home), "host": self.api.host,
+                "context": self.context, "namespace": self.default_namespace,
+                "in_cluster": self.in_cluster, "running": running}
 
     def close(self) -> None:
         self.api.close()

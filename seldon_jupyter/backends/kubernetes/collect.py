@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import base64
 import logging
-import sqlite3
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
-from seldon_jupyter import events, journal, resources
+from seldon_jupyter import events, journal, journal_reader, resources
 from seldon_jupyter.backends.kubernetes.api import Api
 from seldon_jupyter.backends.kubernetes.eventlog import parse
 from seldon_jupyter.errors import EventError, NotFoundError
@@ -90,8 +88,8 @@ class Collector:
         base = f"/api/v1/namespaces/{namespace}/services/{service}/proxy/events"
         added = 0
         for _ in range(MAX_PAGES):
-            origin = self._origin(sink)
-            position = self._position(sink, origin) if origin else 0
+            origin = journal_reader.cursor_origin(self.path, sink)
+            position = journal_reader.cursor_position(self.path, sink, origin) if origin else 0
             try:
                 page = self.api.request("GET", base, query=[("after", str(position)),
                                                             ("limit", str(PAGE))])
@@ -99,7 +97,8 @@ class Collector:
                 return added  # no ready endpoint yet
             instance = page.get("instance", "")
             if instance != origin:
-                self._forget(sink, instance)  # a new sink instance numbers from 1 again
+                # a new sink instance numbers from 1 again
+                journal.forget_cursor(self.path, sink, instance)
                 continue
             records = page.get("events", [])
             batch = []
@@ -112,7 +111,8 @@ class Collector:
                                 record.get("seq"), exc)
                     continue
                 batch.append((event, float(record.get("time") or time.time())))
-            added += self._store(sink, instance, position, position + len(records), batch)
+            added += journal.store_collected(self.path, sink, instance, position,
+                                             position + len(records), batch)
             if len(records) < PAGE:
                 return added
         return added
@@ -134,70 +134,11 @@ class Collector:
             except NotFoundError:
                 continue
             blocks = parse(text or "").blocks
-            position = self._position(sink, origin)
+            position = journal_reader.cursor_position(self.path, sink, origin)
             if len(blocks) <= position:
                 continue
             fresh = [(e, _rfc3339(e.attributes.get("knativearrivaltime")) or
                       _rfc3339(e.attributes.get("time")) or time.time())
                      for e in blocks[position:] if e is not None]
-            added += self._store(sink, origin, position, len(blocks), fresh)
+            added += journal.store_collected(self.path, sink, origin, position, len(blocks), fresh)
         return added
-
-    # -- the cursor table -------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        return journal.connect(self.path)
-
-    def _origin(self, sink: str) -> str | None:
-        conn = self._connect()
-        try:
-            row = conn.execute("SELECT origin FROM cursors WHERE sink=? ORDER BY rowid DESC"
-                               " LIMIT 1", (sink,)).fetchone()
-            return row[0] if row else None
-        finally:
-            conn.close()
-
-    def _position(self, sink: str, origin: str) -> int:
-        conn = self._connect()
-        try:
-            row = conn.execute("SELECT position FROM cursors WHERE sink=? AND origin=?",
-                               (sink, origin)).fetchone()
-            return int(row[0]) if row else 0
-        finally:
-            conn.close()
-
-    def _forget(self, sink: str, origin: str) -> None:
-        conn = self._connect()
-        try:
-            conn.execute("INSERT OR IGNORE INTO cursors (sink, origin, position) VALUES (?,?,0)",
-                         (sink, origin))
-        finally:
-            conn.close()
-
-    def _store(self, sink: str, origin: str, start: int, end: int,
-               batch: Iterable[tuple[events.Event, float]]) -> int:
-        """Insert `batch` and move the cursor start -> end, unless another reader did."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute("SELECT position FROM cursors WHERE sink=? AND origin=?",
-                               (sink, origin)).fetchone()
-            if (int(row[0]) if row else 0) != start:
-                conn.execute("ROLLBACK")
-                return 0
-            count = 0
-            for event, received_at in batch:
-                journal.insert_response(event, sink=sink, received_at=received_at)(conn)
-                count += 1
-            conn.execute("INSERT INTO cursors (sink, origin, position) VALUES (?,?,?) ON"
-                         " CONFLICT (sink, origin) DO UPDATE SET position=excluded.position",
-                         (sink, origin, end))
-            conn.execute("COMMIT")
-            return count
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
-

@@ -23,9 +23,9 @@ from aiohttp import web
 
 from seldon_jupyter import events, journal
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
-from seldon_jupyter.backends.local.filters import compile_filter
 from seldon_jupyter.backends.local.serve import run, serve
 from seldon_jupyter.events import Event
+from seldon_jupyter.filters import compile_filter
 
 DEFAULT_TTL = 255
 TTL_ATTR = "knativebrokerttl"
@@ -78,7 +78,7 @@ class Broker:
         for t in raw["triggers"]:
             route = Route(key=t["key"], namespace=t["namespace"], broker=t["broker"],
                           subscriber=t["subscriber"], delivery=Delivery.from_dict(t["delivery"]),
-                          match=compile_filter(t["spec"]), sink=t.get("sink"))
+                          filter=compile_filter(t["spec"]), sink=t.get("sink"))
             by_key[route.key] = route
             routes.setdefault(f"{route.namespace}/{route.broker}", []).append(route)
         self.routes, self.by_key = routes, by_key
@@ -117,7 +117,8 @@ class Broker:
                                       reason="TTL exhausted: the event looped through the "
                                              f"broker {DEFAULT_TTL} times")
             return op, [], event, ttl
-        routes = [r for r in self.routes.get(f"{namespace}/{broker}", []) if r.match(event)]
+        routes = [r for r in self.routes.get(f"{namespace}/{broker}", [])
+                  if r.filter.matches(event.attributes)]
         op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
                                   parent_seq=parent_seq, via_trigger=via,
                                   triggers=[r.key for r in routes])

@@ -20,6 +20,7 @@ from seldon_jupyter.backends.local import status as st
 from seldon_jupyter.backends.local.processes import RUNNING, Child
 from seldon_jupyter.backends.local.state import write_private
 from seldon_jupyter.errors import ManifestError, NotFoundError
+from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION
 
 EVENT_DISPLAY_IMAGES = ("event_display", "event-display")
 
@@ -201,7 +202,7 @@ class Cluster:
             cname = f"{ns}/{name}/{predictor['name']}"
             config = {"namespace": ns, "deployment": name, "predictor": predictor["name"],
                       "unit": predictor["graph"], "model_class": _model_class(predictor),
-                      "python_path": annotations.get(resources.PYTHON_PATH_ANNOTATION)}
+                      "python_path": annotations.get(PYTHON_PATH_ANNOTATION)}
             path = self.home / "predictors" / f"{ns}.{name}.{predictor['name']}.json"
             write_private(path, json.dumps(config))
             child = Child(cname, "seldon_jupyter.backends.local.predictor",

@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 
 from seldon_jupyter import events
-from seldon_jupyter.backends.local.filters import Matcher
 from seldon_jupyter.events import Event
+from seldon_jupyter.filters import Filter
 from seldon_jupyter.journal import DEAD_LETTERED, DELIVERED, FAILED
 
 RETRYABLE = frozenset({404, 408, 409, 429})
@@ -57,7 +57,7 @@ class Route:
     broker: str
     subscriber: str | None
     delivery: Delivery
-    match: Matcher
+    filter: Filter
     sink: str | None = None  # "ns/name" when the subscriber is this broker's own collector
 
 

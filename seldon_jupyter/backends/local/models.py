@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 
 from seldon_jupyter.errors import ModelError
-from seldon_jupyter.resources import PYTHON_PATH_ANNOTATION
+from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION
 
 IRIS_PATTERN = re.compile(r"^gs://seldon-models/.*sklearn/iris/?$")
 SKLEARN_METHODS = ("predict_proba", "predict", "decision_function")

@@ -24,6 +24,7 @@ from aiohttp import web
 from seldon_jupyter.backends.local.models import BadInput, LoadedModel, load
 from seldon_jupyter.backends.local.serve import announce, run, serve
 from seldon_jupyter.errors import ModelError, PayloadError
+from seldon_jupyter.naming import response_source, response_type
 from seldon_jupyter.payloads import message_array
 
 PUID_HEADER = "Seldon-Puid"
@@ -51,8 +52,8 @@ class Predictor:
                 "Ce-Id": puid,
                 "Ce-Specversion": "0.3",
                 "Ce-Path": request.path,
-                "Ce-Type": f"seldon.{self.deployment}.{self.namespace}.response",
-                "Ce-Source": f"seldon.{self.deployment}",
+                "Ce-Type": response_type(self.deployment, self.namespace),
+                "Ce-Source": response_source(self.deployment),
             })
         return headers
 

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from seldon_jupyter.backends.local.dispatch import DEFAULT_DELIVERY, Delivery
-from seldon_jupyter.backends.local.filters import UnsupportedFilter, compile_filter
 from seldon_jupyter.schemas import check_duration
 
 Key = tuple[str, str, str]
@@ -184,11 +183,6 @@ def trigger_route(m: dict, world: World) -> tuple[dict, dict | None]:
     subscriber, why = resolve(spec["subscriber"], ns, world)
     broker_spec = (broker or {}).get("spec") or {}
     resolved, dl_why = delivery(spec.get("delivery") or broker_spec.get("delivery"), ns, world)
-    problem = ""
-    try:
-        compile_filter(spec)
-    except UnsupportedFilter as exc:
-        problem = str(exc)
     conditions = [
         _condition("BrokerReady", broker_ok, "" if broker_ok else "BrokerDoesNotExist",
                    "" if broker_ok else f"Broker {ns}/{spec['broker']} does not exist"),
@@ -196,10 +190,8 @@ def trigger_route(m: dict, world: World) -> tuple[dict, dict | None]:
                    "" if subscriber else "Unable to get the Subscriber's URI", why),
         _condition("DeadLetterSinkResolved", not dl_why, "" if not dl_why else "Unresolved",
                    dl_why),
-        _condition("FilterSupported", not problem, "" if not problem else "Unsupported",
-                   problem),
     ]
-    ready = broker_ok and subscriber is not None and not dl_why and not problem
+    ready = broker_ok and subscriber is not None and not dl_why
     first_bad = next((c for c in conditions if c["status"] != "True"), None)
     conditions.append(_condition("Ready", ready, first_bad.get("reason", "") if first_bad else "",
                                  first_bad.get("message", "") if first_bad else ""))
@@ -209,7 +201,7 @@ def trigger_route(m: dict, world: World) -> tuple[dict, dict | None]:
     if resolved.dead_letter:
         status["deadLetterSinkUri"] = resolved.dead_letter
     route = None
-    if broker is not None and not problem:
+    if broker is not None:
         route = {"key": f"{ns}/{m['metadata']['name']}", "namespace": ns,
                  "broker": spec["broker"], "spec": spec, "subscriber": subscriber,
                  "sink": local_sink(world, subscriber), "delivery": resolved.__dict__}

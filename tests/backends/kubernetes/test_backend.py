@@ -8,7 +8,7 @@ from seldon_jupyter import resources
 from seldon_jupyter.backends.kubernetes import KubernetesBackend
 from seldon_jupyter.demo import SEED
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
-from seldon_jupyter.session import request_type, response_type
+from seldon_jupyter.naming import request_type, response_type
 from tests.kube.apiserver import kubeconfig
 
 
@@ -17,7 +17,8 @@ def test_kubeconfig_namespace_context_and_bearer_token(apiserver, tmp_path):
     backend = KubernetesBackend(kubeconfig=kubeconfig(tmp_path / "c", url, "ns1"), home=tmp_path)
     assert backend.default_namespace == "ns1"
     assert backend.api.auth_headers() == {"authorization": "Bearer test-token"}
-    assert backend.info() == {"host": url, "namespace": "ns1"}
+    described = backend.describe()
+    assert (described["host"], described["namespace"], described["running"]) == (url, "ns1", True)
     backend.close()
     with pytest.raises(BackendError, match="no usable Kubernetes configuration"):
         KubernetesBackend(kubeconfig=str(tmp_path / "c"), context="nope", home=tmp_path)

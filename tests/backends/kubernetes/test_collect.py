@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from seldon_jupyter import resources
+from seldon_jupyter import journal, journal_reader, resources
 from seldon_jupyter.errors import BackendError
-from seldon_jupyter.session import request_type, response_type
+from seldon_jupyter.naming import request_type, response_type
 
 
 def _deploy_iris(kube, ns: str) -> None:
@@ -63,10 +63,11 @@ def test_collectors_in_two_sessions_do_not_duplicate(cluster, tmp_path):
     kube.collector(kind="sink", type=response_type("iris", ns))
     kube.send_many([[6.0, 2.2, 4.0, 1.0]] * 10, type=request_type("iris", ns))
     kube.responses(wait=30, count=10)
-    collector = kube.backend.collector
-    origin = collector._origin(f"{ns}/seldon-jupyter-collector")
+    path, sink = kube.backend.journal_path(), f"{ns}/seldon-jupyter-collector"
+    origin = journal_reader.cursor_origin(path, sink)
+    assert origin is not None
     # a reader that lost the race: its cursor move from 0 is refused, nothing inserted
-    assert collector._store(f"{ns}/seldon-jupyter-collector", origin, 0, 10, []) == 0
+    assert journal.store_collected(path, sink, origin, 0, 10, []) == 0
     conn = sqlite3.connect(kube.backend.journal_path())
     assert conn.execute("SELECT count(*) FROM responses").fetchone()[0] == 10
     conn.close()

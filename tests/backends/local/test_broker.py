@@ -10,7 +10,7 @@ import requests
 
 from seldon_jupyter import events, resources
 from seldon_jupyter.errors import EventError, NotFoundError
-from seldon_jupyter.session import request_type, response_type
+from seldon_jupyter.naming import request_type, response_type
 from tests.conftest import python_sdep, wait_for
 
 
@@ -55,6 +55,26 @@ def test_structured_ingress_is_delivered_in_binary_mode(session):
     assert attrs["tenant"] == "acme" and attrs["type"] == "custom.type"
     assert "knativearrivaltime" in attrs and "knativebrokerttl" not in attrs
     assert json.loads(frame["data"][0]) == {"v": 1}
+
+
+def test_cesql_filters_route_on_the_local_broker(session):
+    # pkg/eventfilter/subscriptionsapi/cesql_filter.go: an event passes only on a Boolean true
+    ns = session.namespace
+    session.apply([*resources.event_display("sql", namespace=ns),
+                   resources.trigger("sql", namespace=ns, service="sql")], wait=True, timeout=60)
+    m = resources.trigger("sql", namespace=ns, service="sql")
+    m["spec"]["filters"] = [{"cesql": "type LIKE 'seldon.%.request' AND INT(priority) > 5"}]
+    session.apply(m, wait=True, timeout=60)
+    sent = [session.send({"n": i}, type=t, extensions=ext).id for i, (t, ext) in enumerate([
+        ("seldon.a.x.request", {"priority": "9"}),    # passes
+        ("seldon.a.x.request", {"priority": "1"}),    # INT(priority) > 5 is false
+        ("seldon.a.x.request", {}),                   # missing attribute: an error, no pass
+        ("other.type", {"priority": "9"}),            # LIKE fails
+    ])]
+    frame = session.responses(sink=f"{ns}/sql", wait=15, count=1)
+    assert list(frame["id"]) == [sent[0]]
+    journaled = session.deliveries()
+    assert set(journaled[journaled["trigger"] == f"{ns}/sql"]["event_id"]) == {sent[0]}
 
 
 def test_retries_then_dead_letter_with_knative_error_extensions(session, python_models):

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from seldon_jupyter import resources
-from seldon_jupyter.backends.local.client import LocalBackend
+from seldon_jupyter.backends.local.backend import LocalBackend
 from seldon_jupyter.backends.local.serve import check_loopback
 from seldon_jupyter.backends.local.state import read_state
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError, NotReadyError
@@ -93,12 +93,15 @@ def test_trigger_status_follows_its_broker_and_subscriber(session, iris_model_di
     assert sdep.state == "Available" and sdep.address == ready.address
 
 
-def test_cesql_trigger_is_not_ready_with_a_reason(session):
+def test_a_cesql_filter_that_does_not_parse_is_refused_at_apply(session):
+    # Knative's Trigger webhook parses spec.filters[].cesql and refuses what does not parse
     m = resources.trigger("sql", namespace=session.namespace, uri="http://127.0.0.1:9/")
-    m["spec"]["filters"] = [{"cesql": "type = 'x'"}]
-    session.apply(m)
-    res = session.get("trigger", "sql")
-    assert not res.ready and "cesql" in res.reason
+    m["spec"]["filters"] = [{"cesql": "type = 'x' AND"}]
+    with pytest.raises(ManifestError, match="cannot parse CESQL") as info:
+        session.apply(m)
+    assert info.value.field == "spec.filters[0].cesql"
+    with pytest.raises(NotFoundError):
+        session.get("trigger", "sql")
 
 
 def test_delete_and_not_found(session):

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from seldon_jupyter.errors import PayloadError
-from seldon_jupyter.payloads import from_seldon, message_array, to_seldon
+from seldon_jupyter.payloads import message_array
+from seldon_jupyter.tables import from_seldon, to_seldon
 
 
 def test_dataframe_becomes_ndarray_with_names_and_back():

@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from seldon_jupyter.backends import Resource, SendTarget, summarize
+from seldon_jupyter.backends.base import Resource, SendTarget, summarize
 from seldon_jupyter.backends.local.state import State, home_dir, pid_alive, read_state
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
 
@@ -27,6 +27,7 @@ class LocalBackend:
     """Embedded default backend: broker and model servers as processes on 127.0.0.1."""
 
     name = "local"
+    default_namespace = "default"
 
     def __init__(self, home: str | Path | None = None, *, start: bool = True,
                  start_timeout: float = START_TIMEOUT) -> None:
@@ -148,8 +149,27 @@ class LocalBackend:
     def delete(self, kind: str, namespace: str, name: str) -> None:
         self._call("DELETE", f"/v1/resources/{kind}/{namespace}/{name}")
 
-    def info(self) -> dict:
-        return self._call("GET", "/v1/info")
+    def info(self) -> dict[str, Any]:
+        """The running cluster's own report (starts it if needed)."""
+        info: dict[str, Any] = self._call("GET", "/v1/info")
+        return info
+
+    def start(self) -> dict[str, Any]:
+        self.up()
+        return self.describe()
+
+    def stop(self) -> bool:
+        return self.down()
+
+    def describe(self) -> dict[str, Any]:
+        """Where this backend lives, without starting it."""
+        state = self.running()
+        described: dict[str, Any] = {"backend": self.name, "home": str(self.home),
+                                     "host": state.control_url if state else None,
+                                     "running": state is not None}
+        if state is not None:
+            described.update(pid=state.pid, broker_url=state.broker_url)
+        return described
 
     def send_target(self, namespace: str, broker: str) -> SendTarget:
         state = self._state or self.up()

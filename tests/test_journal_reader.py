@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from seldon_jupyter import events, journal, store
+from seldon_jupyter import events, journal, journal_reader
 
 
 def seldon_reply(i: int, rows: list[list[float]]) -> events.Event:
@@ -34,7 +34,7 @@ def fill(path, n: int, rows_per_reply: int = 1):
 def test_responses_frame_correlates_requests_and_flattens_predictions(tmp_path):
     path = tmp_path / "j.sqlite"
     fill(path, 5)
-    frame = store.responses(path)
+    frame = journal_reader.responses(path)
     assert len(frame) == 5
     assert list(frame["request_id"]) == [f"req{i}" for i in range(5)]
     assert list(frame["id"]) == [f"puid{i}" for i in range(5)]
@@ -48,19 +48,19 @@ def test_responses_frame_correlates_requests_and_flattens_predictions(tmp_path):
 def test_responses_filters_and_explode(tmp_path):
     path = tmp_path / "j.sqlite"
     fill(path, 3, rows_per_reply=2)
-    assert store.count_responses(path, type="seldon.m.ns.response") == 3
-    assert store.responses(path, type="other").empty
-    assert len(store.responses(path, since=time.time() + 60)) == 0
-    wide = store.responses(path)
+    assert journal_reader.count_responses(path, type="seldon.m.ns.response") == 3
+    assert journal_reader.responses(path, type="other").empty
+    assert len(journal_reader.responses(path, since=time.time() + 60)) == 0
+    wide = journal_reader.responses(path)
     assert wide["t:0"][1] == [0.1, 0.1]  # multi-row replies keep one list per column
-    long = store.responses(path, explode=True)
+    long = journal_reader.responses(path, explode=True)
     assert len(long) == 6
     assert list(long["row"]) == [0, 1, 0, 1, 0, 1]
 
 
 def test_empty_or_missing_journal_gives_empty_frames(tmp_path):
-    frame = store.responses(tmp_path / "nothing.sqlite")
+    frame = journal_reader.responses(tmp_path / "nothing.sqlite")
     assert frame.empty
-    assert set(store.RESPONSE_COLUMNS) <= set(frame.columns)
-    assert store.events(tmp_path / "nothing.sqlite").empty
-    assert store.deliveries(tmp_path / "nothing.sqlite").empty
+    assert set(journal_reader.RESPONSE_COLUMNS) <= set(frame.columns)
+    assert journal_reader.events(tmp_path / "nothing.sqlite").empty
+    assert journal_reader.deliveries(tmp_path / "nothing.sqlite").empty

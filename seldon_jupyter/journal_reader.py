@@ -1,8 +1,22 @@
-"""Reading the journal back as pandas DataFrames.
+"""Every read of the journal: DataFrames for notebooks, the feed for the sidebar, cursors.
 
-`responses()` is what a notebook user asks for: one row per collected response event,
-with the request that caused it, the end-to-end latency and the prediction spread into
-columns. Frames are built column-wise from one query, never row by row.
+`journal.py` owns the schema and every write; this module owns every read, so no other
+module runs SQL. Reads open their own read-only connection (WAL lets them run beside the
+writer).
+
+How predictions become columns: the writer flattens each Seldon answer at insert time
+(`journal.prediction_columns`): `names` (JSON list), `nrows` and `row0` (the first row as
+JSON). A single-row answer - the common case - is then spread into columns inside SQLite
+with `json_extract(row0, '$[k]')`, one column per name, so a million responses need no
+JSON parsing in Python. Answers with several rows are parsed one by one (a list per
+cell, or one row per prediction row with `explode=True`). `attributes` and `data` stay the
+JSON text received.
+
+The feed (`recent`) reads two tables: `events` (everything a local broker accepted,
+replies included, with the reply's latency from the request that caused it) and
+`responses` (what the sinks collected, the only table a cluster fills; a response the
+local broker also journaled is shown once, as the broker's copy). Each item carries its
+table and sequence number, so a stream asks for "everything after these two cursors".
 """
 
 from __future__ import annotations
@@ -199,3 +213,50 @@ def deliveries(path: Path, *, state: str | None = None, trigger: str | None = No
     frame = pd.DataFrame.from_records(rows, columns=DELIVERY_COLUMNS)
     frame["updated_at"] = pd.to_datetime(frame["updated_at"], unit="s", utc=True)
     return frame
+
+
+_EVENTS = (
+    "SELECT e.seq, e.id, e.type, e.source, e.namespace, e.received_at, e.status,"
+    " (e.received_at - p.received_at) * 1000.0 FROM events e"
+    " LEFT JOIN events p ON p.seq = e.parent_seq WHERE e.seq > ? {ns} ORDER BY e.seq DESC"
+    " LIMIT ?")
+_RESPONSES = (
+    "SELECT r.seq, r.id, r.type, r.source, r.sink, r.received_at,"
+    " (r.received_at - q.received_at) * 1000.0 FROM responses r"
+    " LEFT JOIN events e ON e.seq = r.event_seq LEFT JOIN events q ON q.seq = e.parent_seq"
+    " WHERE r.seq > ? AND r.event_seq IS NULL {ns} ORDER BY r.seq DESC LIMIT ?")
+
+
+def recent(path: Path, *, after_event: int = 0, after_response: int = 0, limit: int = 200,
+           namespace: str | None = None) -> dict[str, Any]:
+    """Up to `limit` newest items of each table past the cursors, oldest first."""
+    ns_e = "AND e.namespace = ?" if namespace else ""
+    ns_r = "AND r.sink LIKE ?" if namespace else ""
+    events = read_rows(path, _EVENTS.format(ns=ns_e),
+                   [after_event, *([namespace] if namespace else []), limit])
+    responses = read_rows(path, _RESPONSES.format(ns=ns_r),
+                      [after_response, *([f"{namespace}/%"] if namespace else []), limit])
+    items = [{"table": "events", "seq": seq, "id": id_, "type": type_, "source": source,
+              "where": f"{ns}/{status}", "time": at, "latency_ms": latency}
+             for seq, id_, type_, source, ns, at, status, latency in events]
+    items += [{"table": "responses", "seq": seq, "id": id_, "type": type_, "source": source,
+               "where": sink, "time": at, "latency_ms": latency}
+              for seq, id_, type_, source, sink, at, latency in responses]
+    items.sort(key=lambda item: item["time"])
+    return {"items": items,
+            "after_event": max([after_event, *(r[0] for r in events)]),
+            "after_response": max([after_response, *(r[0] for r in responses)])}
+
+
+def cursor_origin(path: Path, sink: str) -> str | None:
+    """The sink instance (or pod) whose events were read last."""
+    rows = read_rows(path, "SELECT origin FROM cursors WHERE sink=? ORDER BY rowid DESC"
+                     " LIMIT 1", [sink])
+    return str(rows[0][0]) if rows else None
+
+
+def cursor_position(path: Path, sink: str, origin: str) -> int:
+    """How many of that origin's events are already in the journal."""
+    rows = read_rows(path, "SELECT position FROM cursors WHERE sink=? AND origin=?",
+                     [sink, origin])
+    return int(rows[0][0]) if rows else 0

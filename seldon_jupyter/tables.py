@@ -1,0 +1,132 @@
+"""Arrays and DataFrames to and from SeldonMessages, and what counts as "rows".
+
+A notebook user has arrays and DataFrames; Seldon speaks `{"data": {"names", "ndarray" |
+"tensor"}}`, `jsonData`, `strData` and `binData`. `is_rows` decides once, for `send`,
+`send_many` and `%seldon_send` alike, whether a value is rows (one event each) or one
+payload; `split_rows` turns rows into one SeldonMessage per row or batch.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seldon_jupyter.errors import PayloadError
+from seldon_jupyter.events import Event
+from seldon_jupyter.payloads import KINDS, message_array
+
+
+def _as_2d(values: Any) -> tuple[np.ndarray, list[str] | None]:
+    names: list[str] | None = None
+    if isinstance(values, pd.DataFrame):
+        names = [str(c) for c in values.columns]
+        array = values.to_numpy()
+    elif isinstance(values, pd.Series):
+        names = [str(i) for i in values.index]
+        array = values.to_numpy()[np.newaxis, :]
+    else:
+        try:
+            array = np.asarray(values)
+        except (ValueError, TypeError) as exc:
+            raise PayloadError(f"cannot turn {type(values).__name__} into an array: {exc}") from exc
+    if array.dtype == object and array.size and not all(
+        isinstance(v, str | int | float | bool | None) for v in array.flat
+    ):
+        raise PayloadError(
+            "array holds nested or ragged values",
+            hint="every row must have the same number of plain numbers or strings",
+        )
+    return array, names
+
+
+def to_seldon(values: Any, *, kind: str = "ndarray", names: Sequence[str] | None = None) -> dict:
+    """Build a SeldonMessage request body from Python data."""
+    if kind not in KINDS:
+        raise PayloadError(f"unknown payload kind {kind!r}", hint=f"choose one of {KINDS}")
+    if kind == "json":
+        return {"jsonData": values}
+    if kind == "str":
+        if not isinstance(values, str):
+            raise PayloadError("strData needs a str")
+        return {"strData": values}
+    if kind == "bin":
+        if not isinstance(values, bytes | bytearray):
+            raise PayloadError("binData needs bytes")
+        return {"binData": base64.b64encode(values).decode()}
+    array, found = _as_2d(values)
+    if array.ndim == 1:
+        array = array[np.newaxis, :]
+    data: dict[str, Any] = {}
+    chosen = list(names) if names is not None else found
+    if chosen is not None:
+        data["names"] = chosen
+    if kind == "tensor":
+        if array.dtype.kind not in "biuf":
+            raise PayloadError("a tensor holds numbers only", hint="use kind='ndarray' for strings")
+        data["tensor"] = {"shape": list(array.shape), "values": array.ravel().tolist()}
+    else:
+        data["ndarray"] = array.tolist()
+    return {"data": data}
+
+
+def from_seldon(message: dict) -> Any:
+    """Turn a SeldonMessage back into a DataFrame (named columns), array, dict, str or bytes."""
+    if not isinstance(message, dict):
+        raise PayloadError(f"a SeldonMessage is a JSON object, got {type(message).__name__}")
+    if "jsonData" in message:
+        return message["jsonData"]
+    if "strData" in message:
+        return message["strData"]
+    if "binData" in message:
+        return base64.b64decode(message["binData"])
+    names, array = message_array(message)
+    if names and array.ndim == 2 and len(names) == array.shape[1]:
+        return pd.DataFrame(array, columns=names)
+    return array
+
+
+
+def _numbers(payload: Any) -> bool:
+    return isinstance(payload, list | tuple) and bool(payload) and all(
+        isinstance(x, int | float) and not isinstance(x, bool) for x in payload)
+
+
+def is_rows(payload: Any) -> bool:
+    """True for a DataFrame, an array or a non-empty list of rows: one event per row."""
+    if isinstance(payload, np.ndarray | pd.DataFrame | pd.Series):
+        return True
+    return isinstance(payload, list | tuple) and bool(payload) and all(
+        isinstance(x, list | tuple) for x in payload)
+
+
+def as_payload(payload: Any, kind: str = "ndarray") -> Any:
+    """One event's body: rows (or one flat row of numbers) become a SeldonMessage,
+    anything else (a dict, text, bytes) is sent as it is."""
+    return to_seldon(payload, kind=kind) if is_rows(payload) or _numbers(payload) else payload
+
+
+def split_rows(data: Any, kind: str = "ndarray", batch_size: int | None = None) -> list[Any]:
+    """One SeldonMessage per row (or per `batch_size` rows); dicts and events pass through."""
+    step = batch_size or 1
+    if isinstance(data, pd.DataFrame):
+        return [to_seldon(data.iloc[i:i + step], kind=kind) for i in range(0, len(data), step)]
+    if isinstance(data, np.ndarray):
+        array = data if data.ndim == 2 else data.reshape(len(data), -1)
+        return [to_seldon(array[i:i + step], kind=kind) for i in range(0, len(array), step)]
+    if isinstance(data, Iterable) and not isinstance(data, str | bytes | Mapping):
+        out: list[Any] = []
+        for item in data:
+            if isinstance(item, list | tuple | np.ndarray):
+                out.append(to_seldon([list(item)], kind=kind))
+            elif isinstance(item, Mapping | Event):
+                out.append(item)
+            else:
+                raise PayloadError(f"send_many got a {type(item).__name__} item",
+                                   hint="items are rows (lists), payload dicts or Events")
+        return out
+    raise PayloadError(f"send_many cannot iterate {type(data).__name__}",
+                       hint="pass a DataFrame, a 2-d array, or a list of payloads/events")
