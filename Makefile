@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LABEXT := seldon_jupyter/labextension/package.json
 
-.PHONY: demo test lint bench clean browser labext
+.PHONY: demo test test-fast lint bench clean browser labext
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,7 @@ labext: $(LABEXT)
 
 lint: $(STAMP) $(LABEXT)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	cd labextension && npx --no-install eslint src && npx --no-install tsc --noEmit
 
 # The browser tests drive Debian's chromium (no browser downloads).
@@ -43,6 +44,10 @@ browser:
 
 test: lint browser labext
 	$(PY) -m pytest
+
+# The fast layer only (FakeBackend and pure functions; no processes): seconds.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +20,7 @@ from seldon_jupyter.errors import SeldonJupyterError
 from seldon_jupyter.session import Session
 
 
-def _table(rows: list[dict]) -> str:
+def _table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(nothing)"
     return pd.DataFrame(rows).to_string(index=False)
@@ -128,7 +129,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except SeldonJupyterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 MAX_LIMIT = 5000
@@ -29,7 +30,7 @@ class Store:
 
     def __init__(self, path: str | None) -> None:
         self.path = path
-        self.events: list[dict] = []
+        self.events: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         if path and os.path.exists(path):
             with open(path, encoding="utf-8") as handle:
@@ -55,16 +56,17 @@ class Store:
 
     def add(self, headers: dict[str, str], body: bytes) -> int:
         with self.lock:
-            record = {"seq": len(self.events) + 1, "time": time.time(), "headers": headers,
+            seq = len(self.events) + 1
+            record = {"seq": seq, "time": time.time(), "headers": headers,
                       "body": base64.b64encode(body).decode("ascii")}
             if self.handle is not None:
                 self.handle.write(json.dumps(record) + "\n")
                 self.handle.flush()
                 os.fsync(self.handle.fileno())
             self.events.append(record)
-            return record["seq"]
+            return seq
 
-    def after(self, seq: int, limit: int) -> list[dict]:
+    def after(self, seq: int, limit: int) -> list[dict[str, Any]]:
         with self.lock:
             return self.events[max(seq, 0):max(seq, 0) + limit]
 
@@ -130,7 +132,8 @@ def main() -> None:
     Handler.max_body = int(os.environ.get("SINK_MAX_BODY", str(4 << 20)))
     server = ThreadingHTTPServer((os.environ.get("SINK_BIND", "127.0.0.1"),
                                   int(os.environ.get("SINK_PORT", "8080"))), Handler)
-    print(f"listening on {server.server_address[0]}:{server.server_address[1]}", flush=True)
+    host, port = server.server_address[:2]
+    print(f"listening on {host!s}:{port}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

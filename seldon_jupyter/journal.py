@@ -69,13 +69,13 @@ class Journal:
     def __init__(self, path: Path | str, *, batch: int = 512) -> None:
         self.path = Path(path)
         self._batch = batch
-        self._queue: queue.SimpleQueue[tuple[Op, Future] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Op, Future[Any]] | None] = queue.SimpleQueue()
         self._conn = connect(self.path)
         self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, op: Op) -> Future:
-        fut: Future = Future()
+    def submit(self, op: Op) -> Future[Any]:
+        fut: Future[Any] = Future()
         self._queue.put((op, fut))
         return fut
 
@@ -104,8 +104,8 @@ class Journal:
                 items.append(more)
             self._commit(items)
 
-    def _commit(self, items: list[tuple[Op, Future]]) -> None:
-        results: list[tuple[Future, bool, Any]] = []
+    def _commit(self, items: list[tuple[Op, Future[Any]]]) -> None:
+        results: list[tuple[Future[Any], bool, Any]] = []
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -155,7 +155,7 @@ def insert_event(event: Event, *, namespace: str, broker: str, ttl: int | None,
         conn.executemany(
             "INSERT INTO deliveries (event_seq, trigger, state, updated_at) VALUES (?,?,?,?)",
             [(seq, t, PENDING, now) for t in triggers])
-        return seq
+        return int(seq or 0)
 
     return op
 
@@ -212,7 +212,7 @@ def insert_response(event: Event, *, sink: str, event_seq: int | None = None,
             " event_seq, names, nrows, row0) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (sink, event.id, event.type, event.source, event.time, attrs, event.data, now,
              row[0] if row else None, names, nrows, row0))
-        return cur.lastrowid
+        return int(cur.lastrowid or 0)
 
     return op
 

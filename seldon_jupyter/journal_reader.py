@@ -58,7 +58,7 @@ def _where(filters: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def read_rows(path: Path, sql: str, params: list[Any]) -> list[tuple]:
+def read_rows(path: Path, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     if not Path(path).exists():
         return []
     conn = connect(path, readonly=True)
@@ -136,12 +136,12 @@ def responses(path: Path, *, type: str | None = None, source: str | None = None,
             column = columns.setdefault(name, pd.Series(np.nan, index=frame.index, dtype=object))
             column[mask] = taken[f"_v{k}"].to_numpy()[mask]
     for i in np.flatnonzero(many):
-        shape = _many_rows(frame["data"].iat[i])
+        shape = _many_rows(str(frame["data"].iat[int(i)]))
         if shape is None:
             continue
         for k, name in enumerate(shape[0]):
             column = columns.setdefault(name, pd.Series(np.nan, index=frame.index, dtype=object))
-            column.iat[i] = [r[k] for r in shape[1]]
+            column.iat[int(i)] = [r[k] for r in shape[1]]  # type: ignore[assignment]
     extra = pd.DataFrame(columns, index=frame.index).infer_objects()
     return _attach(frame, extra)
 
@@ -152,7 +152,7 @@ def _exploded(frame: pd.DataFrame, names_col: pd.Series, taken: pd.DataFrame, ma
     shapes: list[tuple[list[str], list[list[Any]]] | None] = []
     for i, text in enumerate(names_col):
         if many[i]:
-            shapes.append(_many_rows(frame["data"].iat[i]))
+            shapes.append(_many_rows(str(frame["data"].iat[i])))
         elif text in name_sets:
             names = name_sets[text]
             shapes.append((names, [taken.iloc[i, :len(names)].tolist()]))

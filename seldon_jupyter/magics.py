@@ -19,6 +19,7 @@ from IPython.display import display
 from traitlets import observe
 
 from seldon_jupyter import resources, tables
+from seldon_jupyter.backends.base import Resource
 from seldon_jupyter.events import Event
 from seldon_jupyter.naming import request_type
 from seldon_jupyter.results import BackendInfo, ResourceTable, SendReport, YamlText
@@ -96,9 +97,16 @@ class SeldonMagics(Magics, SettingsTraits):
             self._session = self.settings().session()
         return self._session
 
+    @property
+    def _user_ns(self) -> dict[str, Any]:
+        if self.shell is None:
+            raise UsageError("these magics need an IPython shell")
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
     def _result(self, args: Any, value: Any) -> Any:
         if getattr(args, "out", None):
-            self.shell.user_ns[args.out] = value
+            self._user_ns[args.out] = value
         return None if getattr(args, "quiet", False) else value
 
     def _apply(self, manifests: Any, args: Any) -> Any:
@@ -108,7 +116,7 @@ class SeldonMagics(Magics, SettingsTraits):
         handle = display(YamlText("applying..."), display_id=True) if wait else None
         started = time.monotonic()
 
-        def progress(current: list) -> None:
+        def progress(current: list[Resource]) -> None:
             if handle is not None:
                 handle.update(ResourceTable(current, title=f"waiting for ready "
                                             f"({time.monotonic() - started:.1f}s)"))
@@ -231,11 +239,11 @@ class SeldonMagics(Magics, SettingsTraits):
         if name is None:
             raise UsageError("give a payload: a variable name, or JSON in the cell body "
                              "(%%seldon_send)")
-        if name not in self.shell.user_ns:
+        if name not in self._user_ns:
             raise UsageError(f"no variable named {name!r} in this notebook; give a variable, "
                              "a JSON literal (%seldon_send [[1, 2, 3, 4]] --to iris) or JSON "
                              "in the cell body")
-        return self.shell.user_ns[name]
+        return self._user_ns[name]
 
     @line_cell_magic
     @magic_arguments()

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 KINDS = ("ndarray", "tensor", "json", "str", "bin")
 
 
-def message_array(message: dict) -> tuple[list[str], np.ndarray]:
+def message_array(message: dict[str, Any]) -> tuple[list[str], np.ndarray]:
     """Names and the 2-d array of a SeldonMessage's `data` (ndarray or tensor)."""
     import numpy as np
 

@@ -40,7 +40,7 @@ def key(manifest: Mapping[str, Any]) -> tuple[str, str, str]:
     return manifest["kind"], meta.get("namespace", "default"), meta["name"]
 
 
-def load(source: str | Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> list[dict]:
+def load(source: str | Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Manifests from YAML text (one or more documents), a dict, or a list of dicts."""
     if isinstance(source, str):
         try:
@@ -55,7 +55,7 @@ def load(source: str | Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> list[
         docs = [source]
     else:
         docs = list(source)
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for i, doc in enumerate(docs):
         if not isinstance(doc, Mapping):
             raise ManifestError(f"document {i + 1} is a {type(doc).__name__}, not a mapping",
@@ -69,7 +69,7 @@ def load(source: str | Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> list[
     return out
 
 
-def validate(manifest: Mapping[str, Any], namespace: str = "default") -> dict:
+def validate(manifest: Mapping[str, Any], namespace: str = "default") -> dict[str, Any]:
     """Return a normalised copy (namespace filled in) or raise ManifestError naming the field."""
     m = copy.deepcopy(dict(manifest))
     api_version, kind = m.get("apiVersion"), m.get("kind")
@@ -100,7 +100,7 @@ def validate(manifest: Mapping[str, Any], namespace: str = "default") -> dict:
     return m
 
 
-def metadata(name: str, namespace: str, **extra: Any) -> dict:
+def metadata(name: str, namespace: str, **extra: Any) -> dict[str, Any]:
     """metadata for an object the kit creates: labelled so clean-up can find it."""
     return {"name": name, "namespace": namespace, "labels": {MANAGED_BY[0]: MANAGED_BY[1]},
             **extra}
@@ -121,7 +121,7 @@ def seldon_deployment(
     model_name: str = "classifier",
     replicas: int = 1,
     parameters: Mapping[str, Any] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A SeldonDeployment serving one prepackaged-server model (SKLEARN_SERVER by default)."""
     graph: dict[str, Any] = {"name": model_name, "implementation": implementation,
                              "modelUri": model_uri, "children": []}
@@ -137,7 +137,7 @@ def seldon_deployment(
 
 def python_deployment(name: str, *, model_class: str, path: str, namespace: str = "default",
                       predictor: str = "default", image: str = "seldon-jupyter/python-model:local",
-                      parameters: Mapping[str, Any] | None = None) -> dict:
+                      parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A SeldonDeployment for a Python class with predict(X, features_names).
 
     `model_class` follows the Seldon wrapper's MODEL_NAME ("MyModel" = class MyModel in
@@ -158,7 +158,7 @@ def python_deployment(name: str, *, model_class: str, path: str, namespace: str 
     }
 
 
-def _parameter(name: str, value: Any) -> dict:
+def _parameter(name: str, value: Any) -> dict[str, Any]:
     kind = ("BOOL" if isinstance(value, bool) else "INT" if isinstance(value, int)
             else "FLOAT" if isinstance(value, float) else "STRING")
     text = str(value).lower() if isinstance(value, bool) else str(value)
@@ -166,7 +166,7 @@ def _parameter(name: str, value: Any) -> dict:
 
 
 def broker(name: str = "default", *, namespace: str = "default",
-           delivery: Mapping[str, Any] | None = None) -> dict:
+           delivery: Mapping[str, Any] | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {"delivery": dict(delivery)} if delivery else {}
     return {"apiVersion": schemas.EVENTING, "kind": "Broker",
             "metadata": metadata(name, namespace), "spec": spec}
@@ -182,7 +182,7 @@ def trigger(
     service: str | None = None,
     uri: str | None = None,
     delivery: Mapping[str, Any] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A Trigger whose subscriber is a SeldonDeployment, a Service, a URI, or a ref + uri path."""
     subscriber: dict[str, Any] = {}
     if deployment and service:
@@ -204,8 +204,9 @@ def trigger(
             "metadata": metadata(name, namespace), "spec": spec}
 
 
-def _workload(name: str, namespace: str, container: dict, *, pod: Mapping[str, Any] | None = None,
-              extra_labels: Mapping[str, str] | None = None) -> list[dict]:
+def _workload(name: str, namespace: str, container: dict[str, Any], *,
+              pod: Mapping[str, Any] | None = None,
+              extra_labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """A one-replica Deployment and the Service (port 80 -> 8080) in front of it."""
     labels = {"app": name, **(extra_labels or {})}
     meta = metadata(name, namespace)
@@ -221,13 +222,14 @@ def _workload(name: str, namespace: str, container: dict, *, pod: Mapping[str, A
     ]
 
 
-def event_display(name: str = "event-display", *, namespace: str = "default") -> list[dict]:
+def event_display(name: str = "event-display", *,
+                  namespace: str = "default") -> list[dict[str, Any]]:
     """The walkthrough's event-display sink: a Deployment and the Service in front of it."""
     return _workload(name, namespace, {"name": "event-display", "image": EVENT_DISPLAY_IMAGE})
 
 
 def collector(name: str = "seldon-jupyter-collector", *, namespace: str = "default",
-              image: str = COLLECTOR_IMAGE) -> list[dict]:
+              image: str = COLLECTOR_IMAGE) -> list[dict[str, Any]]:
     """The kit's own sink: a stdlib-only script from a ConfigMap, run by a stock Python image.
 
     It keeps every event it is sent (on an emptyDir, so a container restart loses nothing)
@@ -255,7 +257,7 @@ COLLECTORS = {"event-display": event_display, "sink": collector}
 
 def collector_manifests(name: str | None = None, *, kind: str = "event-display",
                         namespace: str = "default", broker: str = "default",
-                        filter: Mapping[str, str] | None = None) -> list[dict]:  # noqa: A002
+                        filter: Mapping[str, str] | None = None) -> list[dict[str, Any]]:  # noqa: A002
     """A collector (event-display, or the kit's sink) and a Trigger of the same name to it."""
     if kind not in COLLECTORS:
         raise ManifestError(f"unknown collector kind {kind!r}",

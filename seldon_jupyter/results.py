@@ -53,7 +53,7 @@ class ResourceTable:
                 "<th>namespace</th><th>name</th><th>state</th><th>address</th><th>reason</th>"
                 f"</tr></thead><tbody>{rows}</tbody></table></div>")
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return {MIME_TYPE: {"kind": "resources", "rows": self.frame.to_dict("records")},
                 "text/html": self._repr_html_(), "text/plain": repr(self)}
 
@@ -101,7 +101,7 @@ class SendReport:
             body += shown.tail(20).to_html(max_cols=20)
         return body
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return {MIME_TYPE: {"kind": "send", "sent": self.sent, "failed": self.failed,
                             "type": self.event_type, "ids": self.ids[:100]},
                 "text/html": self._repr_html_(), "text/plain": repr(self)}
@@ -128,7 +128,7 @@ class BackendInfo:
     namespace: str
     broker: str
     broker_url: str
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         extra = ", ".join(f"{k}={v}" for k, v in self.details.items())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import isodate
 
@@ -29,17 +29,17 @@ _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 _ATTR = re.compile(r"^[a-z0-9]+$")
 
 
-def _fail(field: str, message: str, hint: str | None = None) -> None:
+def _fail(field: str, message: str, hint: str | None = None) -> NoReturn:
     raise ManifestError(message, field=field, hint=hint)
 
 
-def _mapping(value: Any, field: str, required: bool = True) -> dict:
+def _mapping(value: Any, field: str, required: bool = True) -> dict[str, Any]:
     if value is None and not required:
         return {}
     if not isinstance(value, dict):
         _fail(field, "missing field(s)" if value is None else
               f"must be an object, got {type(value).__name__}")
-    return value
+    return dict(value)
 
 
 def _string(value: Any, field: str) -> str:
@@ -61,7 +61,7 @@ def check_name(value: Any, field: str, *, label: bool) -> str:
 
 def check_duration(value: Any, field: str) -> float:
     try:
-        seconds = isodate.parse_duration(_string(value, field)).total_seconds()
+        seconds = float(isodate.parse_duration(_string(value, field)).total_seconds())
     except (isodate.ISO8601Error, ValueError, AttributeError):
         _fail(field, f"invalid ISO-8601 duration {value!r}", hint="for example PT0.2S or PT1M")
     if seconds < 0:
@@ -99,7 +99,7 @@ def _check_unit(unit: Any, field: str, names: set[str]) -> None:
         _check_unit(child, f"{field}.children[{i}]", names)
 
 
-def check_seldon_deployment(m: dict) -> None:
+def check_seldon_deployment(m: dict[str, Any]) -> None:
     check_name(m["metadata"].get("name"), "metadata.name", label=True)
     spec = _mapping(m.get("spec"), "spec")
     if spec.get("protocol") not in (None, "seldon", "v2", "tensorflow", "kfserving"):
@@ -152,13 +152,13 @@ def _check_delivery(delivery: Any, field: str) -> None:
         _check_destination(delivery["deadLetterSink"], f"{field}.deadLetterSink")
 
 
-def check_broker(m: dict) -> None:
+def check_broker(m: dict[str, Any]) -> None:
     check_name(m["metadata"].get("name"), "metadata.name", label=False)
     spec = _mapping(m.get("spec"), "spec", required=False)
     _check_delivery(spec.get("delivery"), "spec.delivery")
 
 
-def check_trigger(m: dict) -> None:
+def check_trigger(m: dict[str, Any]) -> None:
     check_name(m["metadata"].get("name"), "metadata.name", label=False)
     spec = _mapping(m.get("spec"), "spec")
     _string(spec.get("broker"), "spec.broker")
@@ -177,7 +177,7 @@ def check_trigger(m: dict) -> None:
     _check_delivery(spec.get("delivery"), "spec.delivery")
 
 
-def check_service(m: dict) -> None:
+def check_service(m: dict[str, Any]) -> None:
     name = check_name(m["metadata"].get("name"), "metadata.name", label=True)
     if not name[0].isalpha():
         _fail("metadata.name", "a Service name (RFC 1035 label) must start with a letter")
@@ -188,7 +188,7 @@ def check_service(m: dict) -> None:
             _fail(f"spec.ports[{i}].port", "must be a port number between 1 and 65535")
 
 
-def check_deployment(m: dict) -> None:
+def check_deployment(m: dict[str, Any]) -> None:
     check_name(m["metadata"].get("name"), "metadata.name", label=False)
     spec = _mapping(m.get("spec"), "spec")
     template = _mapping(spec.get("template"), "spec.template")
@@ -201,7 +201,7 @@ def check_deployment(m: dict) -> None:
         _string(container.get("image"), f"spec.template.spec.containers[{i}].image")
 
 
-def check_config_map(m: dict) -> None:
+def check_config_map(m: dict[str, Any]) -> None:
     check_name(m["metadata"].get("name"), "metadata.name", label=False)
     data = _mapping(m.get("data"), "data", required=False)
     for key, value in data.items():
@@ -210,7 +210,7 @@ def check_config_map(m: dict) -> None:
                   hint="quote numbers and booleans in YAML")
 
 
-Checker = Callable[[dict], None]
+Checker = Callable[[dict[str, Any]], None]
 KINDS: dict[tuple[str, str], Checker] = {
     **{(v, "SeldonDeployment"): check_seldon_deployment for v in SELDON_VERSIONS},
     (EVENTING, "Broker"): check_broker,

@@ -12,6 +12,7 @@ import ssl as ssl_module
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import requests
@@ -121,7 +122,7 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
         if rate is None:
             await asyncio.gather(*(one(i, e, http) for i, e in enumerate(batch)))
         else:  # paced: create tasks lazily so a long stream does not hold all of them at once
-            window: set[asyncio.Task] = set()
+            window: set[asyncio.Task[Any]] = set()
             for i, e in enumerate(batch):
                 window.add(asyncio.create_task(one(i, e, http)))
                 if len(window) >= concurrency * 4:

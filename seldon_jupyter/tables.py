@@ -43,7 +43,8 @@ def _as_2d(values: Any) -> tuple[np.ndarray, list[str] | None]:
     return array, names
 
 
-def to_seldon(values: Any, *, kind: str = "ndarray", names: Sequence[str] | None = None) -> dict:
+def to_seldon(values: Any, *, kind: str = "ndarray",
+              names: Sequence[str] | None = None) -> dict[str, Any]:
     """Build a SeldonMessage request body from Python data."""
     if kind not in KINDS:
         raise PayloadError(f"unknown payload kind {kind!r}", hint=f"choose one of {KINDS}")
@@ -73,7 +74,7 @@ def to_seldon(values: Any, *, kind: str = "ndarray", names: Sequence[str] | None
     return {"data": data}
 
 
-def from_seldon(message: dict) -> Any:
+def from_seldon(message: dict[str, Any]) -> Any:
     """Turn a SeldonMessage back into a DataFrame (named columns), array, dict, str or bytes."""
     if not isinstance(message, dict):
         raise PayloadError(f"a SeldonMessage is a JSON object, got {type(message).__name__}")

@@ -60,7 +60,7 @@ def build(found: list[Resource]) -> dict[str, Any]:
             "subscriber": {"kind": ref.get("kind"), "name": ref.get("name"),
                            "uri": sub.get("uri")},
             "snippet": send_snippet(spec), "replies": []}
-        target = deployments.get((t.namespace, ref.get("name"))) if ref.get(
+        target = deployments.get((t.namespace, str(ref.get("name")))) if ref.get(
             "kind") == "SeldonDeployment" else None
         if target is not None:
             item["subscriber"].update(state=target.state, tone=tone(target.state))

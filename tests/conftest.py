@@ -6,9 +6,7 @@ Each test gets its own namespace, so brokers, triggers and deployments never col
 from __future__ import annotations
 
 import itertools
-import os
 import textwrap
-import time
 from pathlib import Path
 
 import joblib
@@ -16,7 +14,6 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from seldon_jupyter import resources
 from seldon_jupyter.backends.local.backend import LocalBackend
 from seldon_jupyter.session import Session
 
@@ -101,37 +98,27 @@ def python_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def python_sdep(name: str, cls: str, path: Path, ns: str, **params) -> dict:
-    return resources.python_deployment(name, model_class=cls, path=str(path), namespace=ns,
-                                       parameters=params or None)
+# -- the two layers -----------------------------------------------------------------------------
+# `pytest -m "not slow"` runs the fast layer (FakeBackend, pure functions) in seconds. A test is
+# slow when it starts real processes: the local cluster, the kube double, a Jupyter server,
+# a kernel or a browser. Modules that do so in their own fixtures say `pytestmark = slow`.
+SLOW_FIXTURES = frozenset({"backend", "session", "local_home", "apiserver", "kube", "cluster",
+                           "jp_fetch", "jp_serverapp"})
 
 
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
-    """Poll until predicate() is truthy (bounded); return its value or fail the test."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"condition not met within {timeout}s")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
-def pid_listening_on(port: int) -> int | None:
-    """The pid of the process listening on a loopback port (from /proc)."""
-    wanted = f":{port:04X}"
-    inodes = set()
-    with open("/proc/net/tcp") as handle:
-        for line in handle.readlines()[1:]:
-            parts = line.split()
-            if parts[1].endswith(wanted) and parts[3] == "0A":
-                inodes.add(parts[9])
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                link = os.readlink(f"/proc/{pid}/fd/{fd}")
-                if link.startswith("socket:[") and link[8:-1] in inodes:
-                    return int(pid)
-        except OSError:
-            continue
-    return None
+@pytest.fixture
+def fake(tmp_path: Path):
+    """A Session over the in-memory FakeBackend (see tests/fakes.py)."""
+    from tests.fakes import FakeBackend
+
+    backend = FakeBackend(tmp_path)
+    s = Session(backend, namespace="fast")
+    yield s
+    s.close()
+    backend.close()

@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
+
+pytestmark = pytest.mark.slow  # real processes: see tests/conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,6 +10,8 @@ import pytest
 
 from seldon_jupyter import resources
 
+pytestmark = pytest.mark.slow  # real processes: see tests/conftest.py
+
 
 @pytest.fixture
 def cli(tmp_path):

@@ -14,6 +14,8 @@ import requests
 
 import seldon_jupyter
 
+pytestmark = pytest.mark.slow  # real processes: see tests/conftest.py
+
 SCRIPT = Path(seldon_jupyter.__file__).parent / "collector_sink.py"
 
 

@@ -7,6 +7,10 @@ import re
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # real processes: see tests/conftest.py
+
 
 def test_demo_prints_the_response_dataframe(tmp_path):
     env = {**os.environ, "SELDON_JUPYTER_HOME": str(tmp_path)}

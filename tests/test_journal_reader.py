@@ -26,8 +26,8 @@ def fill(path, n: int, rows_per_reply: int = 1):
         reply = seldon_reply(i, rows)
         j.submit(journal.insert_event(reply, namespace="ns", broker="default", ttl=254,
                                       parent_seq=seq, via_trigger="ns/t")).result()
-        time.sleep(0.002)
-        j.submit(journal.insert_response(reply, sink="ns/event-display")).result()
+        j.submit(journal.insert_response(reply, sink="ns/event-display",
+                                         received_at=time.time() + 0.002)).result()
     j.close()
 
 

@@ -17,6 +17,8 @@ from seldon_jupyter.backends.local.backend import LocalBackend
 from seldon_jupyter.session import Session
 from tests.kube.apiserver import ApiServer, kubeconfig
 
+pytestmark = pytest.mark.slow  # real processes: see tests/conftest.py
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 

@@ -10,8 +10,9 @@ from sklearn.linear_model import LogisticRegression
 
 from seldon_jupyter import resources
 from seldon_jupyter.demo import SEED
-from seldon_jupyter.errors import PayloadError
+from seldon_jupyter.errors import EventError, NotFoundError, NotReadyError, PayloadError
 from seldon_jupyter.naming import request_type, response_type
+from seldon_jupyter.session import Session
 
 
 def stand_in():
@@ -99,3 +100,66 @@ def test_status_lists_this_namespace(walkthrough):
     kinds = {r.kind for r in session.status() if r.namespace == session.namespace}
     assert kinds == {"Broker", "SeldonDeployment", "Trigger", "Deployment", "Service"}
     assert isinstance(session.events(), pd.DataFrame)
+
+
+# -- the fast layer: the same Session over the in-memory FakeBackend ---------------------------
+
+
+def test_fake_walkthrough_gives_responses_tied_to_requests(fake):
+    fake.ensure_broker()
+    fake.deploy("iris")
+    fake.apply(resources.trigger("to-iris", namespace="fast", deployment="iris",
+                                 filter={"type": request_type("iris", "fast")}))
+    fake.apply(resources.collector_manifests("display", namespace="fast",
+                                             filter={"type": response_type("iris", "fast")}))
+    sent = fake.send_many([[1, 2, 3, 4], [5, 6, 7, 8]], type=request_type("iris", "fast"))
+    frame = fake.responses(wait=5, count=2)
+    assert sorted(frame["t:0"]) == [10.0, 26.0]
+    assert set(frame["request_id"]) == set(sent.ids)
+    assert (frame["latency_ms"] >= 0).all()
+
+
+def test_fake_describe_feed_and_cleanup(fake):
+    fake.ensure_broker()
+    described = fake.describe()
+    assert described["running"] and described["namespace"] == "fast"
+    fake.apply(resources.trigger("all", namespace="fast", service="sink"))
+    fake.send({"x": 1}, type="t")
+    first = fake.feed()
+    assert [i["type"] for i in first["items"]] == ["t"]
+    again = fake.feed(first["after_event"], first["after_response"])
+    assert again["items"] == []  # the cursors never repeat an item
+    fake.apply("""
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: by-hand}
+spec: {broker: default, subscriber: {uri: "http://x.example/"}}
+""")
+    gone = fake.cleanup()
+    assert {r.name for r in gone} == {"default", "all"}  # what the kit's builders made
+    assert [r.name for r in fake.status()] == ["by-hand"]  # hand-written YAML stays
+
+
+def test_fake_wait_ready_names_the_controller_reason(fake):
+    fake.apply(resources.trigger("lost", namespace="fast", broker="nope", uri="http://x/"))
+    with pytest.raises(NotReadyError, match="BrokerDoesNotExist"):
+        fake.wait_ready(("trigger", "lost"), timeout=0.05)
+
+
+def test_fake_send_errors_repeat_the_broker_answer(fake):
+    with pytest.raises(NotFoundError, match="apply a Broker"):
+        fake.send({"x": 1}, type="t")
+    with pytest.raises(EventError, match="an event needs a type"):
+        fake.send({"x": 1})
+
+
+def test_namespace_defaults_to_the_backend_default(tmp_path):
+    from tests.fakes import FakeBackend
+
+    backend = FakeBackend(tmp_path)
+    try:
+        with Session(backend) as s:
+            assert s.namespace == backend.default_namespace
+        assert Session(backend, namespace="x").namespace == "x"
+    finally:
+        backend.close()

@@ -42,7 +42,7 @@ class SendTarget:
     verify: bool | str = True
 
 
-def _ready_condition(status: dict) -> tuple[bool, str, str]:
+def _ready_condition(status: dict[str, Any]) -> tuple[bool, str, str]:
     for cond in status.get("conditions") or []:
         if cond.get("type") in ("Ready", "Available"):
             ok = cond.get("status") == "True"
@@ -52,7 +52,7 @@ def _ready_condition(status: dict) -> tuple[bool, str, str]:
     return False, "Unknown", "no Ready condition reported yet"
 
 
-def summarize(obj: dict) -> Resource:
+def summarize(obj: dict[str, Any]) -> Resource:
     """Read a status the way the controllers write it (Seldon state, Knative conditions)."""
     status = obj.get("status") or {}
     meta = obj.get("metadata") or {}
@@ -93,7 +93,7 @@ class Backend(Protocol):
     name: str
     default_namespace: str
 
-    def apply(self, manifests: list[dict]) -> list[Resource]: ...
+    def apply(self, manifests: list[dict[str, Any]]) -> list[Resource]: ...
 
     def get(self, kind: str, namespace: str, name: str) -> Resource: ...
 

@@ -56,7 +56,7 @@ class Node:
 
 @dataclass(frozen=True)
 class Literal(Node):
-    value: Value = False
+    value: Value
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
         return self.value
@@ -64,7 +64,7 @@ class Literal(Node):
 
 @dataclass(frozen=True)
 class Identifier(Node):
-    name: str = ""
+    name: str
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
         value = attrs.get(self.name)
@@ -77,7 +77,7 @@ class Identifier(Node):
 
 @dataclass(frozen=True)
 class Exists(Node):
-    name: str = ""
+    name: str
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
         return self.name in REQUIRED or attrs.get(self.name) is not None
@@ -85,7 +85,7 @@ class Exists(Node):
 
 @dataclass(frozen=True)
 class Not(Node):
-    operand: Node = field(default_factory=lambda: Literal(""))
+    operand: Node
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
         values = self.operands(attrs, errors, [self.operand])
@@ -94,7 +94,7 @@ class Not(Node):
 
 @dataclass(frozen=True)
 class Negate(Node):
-    operand: Node = field(default_factory=lambda: Literal(""))
+    operand: Node
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
         values = self.operands(attrs, errors, [self.operand])
@@ -111,9 +111,9 @@ def _truncated(op: str, x: int, y: int, errors: list[CesqlError]) -> int:
 
 @dataclass(frozen=True)
 class Arithmetic(Node):
-    op: str = "+"
-    left: Node = field(default_factory=lambda: Literal(0))
-    right: Node = field(default_factory=lambda: Literal(0))
+    op: str
+    left: Node
+    right: Node
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
         values = self.operands(attrs, errors, [self.left, self.right])
@@ -127,9 +127,9 @@ class Arithmetic(Node):
 
 @dataclass(frozen=True)
 class Compare(Node):
-    op: str = "="
-    left: Node = field(default_factory=lambda: Literal(0))
-    right: Node = field(default_factory=lambda: Literal(0))
+    op: str
+    left: Node
+    right: Node
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
         values = self.operands(attrs, errors, [self.left, self.right])
@@ -146,9 +146,9 @@ class Compare(Node):
 
 @dataclass(frozen=True)
 class Logic(Node):
-    op: str = "AND"
-    left: Node = field(default_factory=lambda: Literal(False))
-    right: Node = field(default_factory=lambda: Literal(False))
+    op: str
+    left: Node
+    right: Node
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
         first = self.operands(attrs, errors, [self.left])
@@ -186,8 +186,8 @@ def like_pattern(pattern: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class Like(Node):
-    operand: Node = field(default_factory=lambda: Literal(""))
-    pattern: re.Pattern[str] = field(default_factory=lambda: re.compile(""))
+    operand: Node
+    pattern: re.Pattern[str]
     negated: bool = False
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
@@ -200,8 +200,8 @@ class Like(Node):
 
 @dataclass(frozen=True)
 class In(Node):
-    operand: Node = field(default_factory=lambda: Literal(""))
-    members: tuple[Node, ...] = ()
+    operand: Node
+    members: tuple[Node, ...]
     negated: bool = False
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
@@ -215,9 +215,9 @@ class In(Node):
 
 @dataclass(frozen=True)
 class Call(Node):
-    name: str = ""
-    function: Function | None = None
-    arguments: tuple[Node, ...] = ()
+    name: str
+    function: Function | None
+    arguments: tuple[Node, ...]
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
         if self.function is None:

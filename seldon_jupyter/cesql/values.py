@@ -37,7 +37,8 @@ def type_name(value: Value) -> str:
 
 def zero(kind: type) -> Value:
     """The zero value of a type: false, 0 or ''."""
-    return {bool: False, int: 0, str: ""}[kind]
+    zeros: dict[type, Value] = {bool: False, int: 0, str: ""}
+    return zeros[kind]
 
 
 def to_string(value: Value) -> str:

@@ -24,7 +24,8 @@ POLL = 0.5
 class _Base(APIHandler):
     @property
     def state(self) -> SeldonJupyter:
-        return self.settings["seldon_jupyter"]
+        state: SeldonJupyter = self.settings["seldon_jupyter"]
+        return state
 
     def _int(self, name: str, default: int) -> int:
         raw = self.get_query_argument(name, str(default))

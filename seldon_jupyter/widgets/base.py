@@ -48,5 +48,8 @@ class Panel(w.VBox):
             self.output.append_stdout(f"{type(exc).__name__}: {exc}\n")
         return None
 
+    def refresh(self) -> None:
+        """Re-read from the Session what the panel shows (when its tab is opened)."""
+
     def on_click(self, button: w.Button, fn: Callable[[], Any]) -> None:
         button.on_click(lambda _b: self.action(fn))

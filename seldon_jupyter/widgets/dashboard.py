@@ -41,11 +41,9 @@ def dashboard(session: Session | None = None, *, live: bool = True) -> w.Tab:
     for i, panel in enumerate(panels):
         tabs.set_title(i, panel.title)
 
-    def on_tab(change: dict) -> None:
+    def on_tab(change: dict[str, Any]) -> None:
         panel = panels[change["new"]]
-        for name in ("refresh_deployments", "refresh_targets", "refresh"):
-            if hasattr(panel, name):
-                panel.action(getattr(panel, name))
+        panel.action(panel.refresh)
 
     tabs.observe(on_tab, "selected_index")
     return tabs

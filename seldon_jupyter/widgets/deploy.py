@@ -48,13 +48,13 @@ class DeployPanel(Panel):
                              self.model_uri, self.wire,
                              w.HBox([self.deploy_button, self.delete_button]), self.state)
 
-    def _source_changed(self, change: dict) -> None:
+    def _source_changed(self, change: dict[str, Any]) -> None:
         built_in = change["new"] == BUILT_IN
         self.model_uri.disabled = built_in
         if built_in:
             self.model_uri.value = resources.IRIS_URI
 
-    def manifests(self) -> list[dict]:
+    def manifests(self) -> list[dict[str, Any]]:
         name, ns = self.name.value.strip(), self.session.namespace
         out = [resources.seldon_deployment(name, model_uri=self.model_uri.value.strip(),
                                            implementation=self.implementation.value,

@@ -74,7 +74,7 @@ class ResponsesPanel(Panel):
             return
         self.frame = frame
         shown = frame.drop(columns=[c for c in HIDDEN if c in frame.columns]).tail(NEWEST)
-        self.table.value = (shown.iloc[::-1].to_html(index=False, float_format="%.4f")
+        self.table.value = (shown.iloc[::-1].to_html(index=False, float_format="{:.4f}".format)
                             if len(shown) else "<i>no responses yet</i>")
         counts = frame.groupby("type").size() if len(frame) else pd.Series(dtype=int)
         self.counts.value = f"<b>{len(frame)}</b> responses" + "".join(

@@ -45,6 +45,9 @@ class SendPanel(Panel):
                              self.mode, self.payload, self.valid, self.count, self.rate,
                              self.send_button, self.progress)
 
+    def refresh(self) -> None:
+        self.refresh_deployments()
+
     def refresh_deployments(self) -> None:
         found = self.action(lambda: self.session.status("SeldonDeployment")) or []
         names = [r.name for r in found if r.namespace == self.session.namespace]
@@ -52,7 +55,7 @@ class SendPanel(Panel):
         if names and not self.deployment.value:
             self.deployment.value = names[0]
 
-    def _prefill(self, change: dict) -> None:
+    def _prefill(self, change: dict[str, Any]) -> None:
         if change["new"]:
             self.type.value = request_type(change["new"], self.session.namespace)
 

@@ -69,6 +69,9 @@ class TriggerPanel(Panel):
         return {r.children[0].value.strip(): r.children[1].value for r in self.rows.children
                 if r.children[0].value.strip()}
 
+    def refresh(self) -> None:
+        self.refresh_targets()
+
     def refresh_targets(self) -> None:
         kind = {"deployment": "SeldonDeployment", "service": "Service"}.get(self.kind.value)
         found = self.action(lambda: self.session.status(kind)) if kind else []
@@ -77,7 +80,7 @@ class TriggerPanel(Panel):
         self.target.placeholder = f"{self.kind.value} name" if kind else "(not used)"
         self.target.disabled = kind is None
 
-    def manifest(self) -> dict:
+    def manifest(self) -> dict[str, Any]:
         delivery: dict[str, Any] = {}
         if self.retry.value:
             delivery.update(retry=self.retry.value, backoffDelay=self.backoff.value.strip())

@@ -22,6 +22,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.widgets.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
 
+pytestmark = pytest.mark.slow  # real processes: see tests/conftest.py
+
 
 @pytest.fixture
 def lab(tmp_path):

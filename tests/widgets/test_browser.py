@@ -17,6 +17,8 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
+pytestmark = pytest.mark.slow  # real processes: see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"

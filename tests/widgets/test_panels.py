@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from seldon_jupyter.widgets import (
@@ -14,7 +12,7 @@ from seldon_jupyter.widgets import (
     TriggerPanel,
     dashboard,
 )
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 
 @pytest.fixture
@@ -105,6 +103,5 @@ def test_topology_and_dashboard(session, deployed):
     tabs = dashboard(session, live=False)
     assert [tabs.get_title(i) for i in range(5)] == ["Deploy", "Trigger", "Send", "Responses",
                                                      "Topology"]
-    tabs.selected_index = 4
-    time.sleep(0.1)
+    tabs.selected_index = 4  # the observer refreshes the tab synchronously
     assert "iris-responses" in tabs.children[4].view.value

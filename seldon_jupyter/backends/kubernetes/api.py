@@ -89,7 +89,7 @@ class Api:
 
     @property
     def host(self) -> str:
-        return self.api_client.configuration.host.rstrip("/")
+        return str(self.api_client.configuration.host).rstrip("/")
 
     def auth_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
@@ -106,7 +106,7 @@ class Api:
                                **({"Content-Type": "application/json"} if body is not None
                                   else {})},
                 body=body, auth_settings=["BearerToken"])
-            response = self.api_client.call_api(*serialized, _request_timeout=TIMEOUT)
+            response: Any = self.api_client.call_api(*serialized, _request_timeout=TIMEOUT)
             response.read()
         except ApiException as exc:
             raise translate(exc, method, path) from exc

@@ -65,22 +65,24 @@ class KubernetesBackend:
 
     # -- resources --------------------------------------------------------------------------
 
-    def _apply_one(self, m: dict) -> dict:
+    def _apply_one(self, m: dict[str, Any]) -> dict[str, Any]:
         kind, meta = m["kind"], m["metadata"]
         ns, name = meta.get("namespace", self.default_namespace), meta["name"]
         body = {k: v for k, v in m.items() if k != "status"}
         try:
             current = self.api.request("GET", path(kind, ns, name))
         except NotFoundError:
-            return self.api.request("POST", path(kind, ns), body)
+            created: dict[str, Any] = self.api.request("POST", path(kind, ns), body)
+            return created
         body["metadata"] = {**meta, "resourceVersion": current["metadata"]["resourceVersion"]}
         if kind == "Service":  # clusterIP is immutable once assigned
             for field in ("clusterIP", "clusterIPs"):
                 if field in current.get("spec", {}):
                     body.setdefault("spec", {}).setdefault(field, current["spec"][field])
-        return self.api.request("PUT", path(kind, ns, name), body)
+        replaced: dict[str, Any] = self.api.request("PUT", path(kind, ns, name), body)
+        return replaced
 
-    def apply(self, manifests: list[dict]) -> list[Resource]:
+    def apply(self, manifests: list[dict[str, Any]]) -> list[Resource]:
         return [summarize(self._apply_one(m)) for m in manifests]
 
     def get(self, kind: str, namespace: str, name: str) -> Resource:

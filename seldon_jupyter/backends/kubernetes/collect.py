@@ -14,6 +14,7 @@ import base64
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -49,7 +50,7 @@ class Collector:
 
     # -- discovery --------------------------------------------------------------------------
 
-    def sinks(self, namespace: str) -> list[tuple[str, str, dict, str]]:
+    def sinks(self, namespace: str) -> list[tuple[str, str, dict[str, Any], str]]:
         """(kind 'sink'|'event-display', journal sink name, deployment, service) per sink."""
         deployments = self.api.request(
             "GET", f"/apis/apps/v1/namespaces/{namespace}/deployments").get("items", [])
@@ -117,7 +118,7 @@ class Collector:
                 return added
         return added
 
-    def _pull_logs(self, namespace: str, sink: str, dep: dict) -> int:
+    def _pull_logs(self, namespace: str, sink: str, dep: dict[str, Any]) -> int:
         selector = dep.get("spec", {}).get("selector", {}).get("matchLabels") or {}
         query = [("labelSelector", ",".join(f"{k}={v}" for k, v in sorted(selector.items())))]
         pods = self.api.request("GET", f"/api/v1/namespaces/{namespace}/pods",

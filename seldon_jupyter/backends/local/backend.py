@@ -135,7 +135,7 @@ class LocalBackend:
             raise NotFoundError(message, hint=hint)
         raise BackendError(f"local control API answered {resp.status_code}: {message}", hint=hint)
 
-    def apply(self, manifests: list[dict]) -> list[Resource]:
+    def apply(self, manifests: list[dict[str, Any]]) -> list[Resource]:
         return [summarize(o) for o in self._call("POST", "/v1/apply",
                                                  {"manifests": manifests})["resources"]]
 

@@ -17,6 +17,7 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -24,6 +25,7 @@ from aiohttp import web
 from seldon_jupyter import events, journal
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
 from seldon_jupyter.backends.local.serve import run, serve
+from seldon_jupyter.errors import EventError
 from seldon_jupyter.events import Event
 from seldon_jupyter.filters import compile_filter
 
@@ -49,7 +51,7 @@ class Broker:
         self.routes: dict[str, list[Route]] = {}
         self.by_key: dict[str, Route] = {}
         self.in_flight: set[tuple[int, str]] = set()
-        self.tasks: set[asyncio.Task] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
         self.limits: dict[str, asyncio.Semaphore] = {}
         self.http: aiohttp.ClientSession | None = None
         self.dispatcher: Dispatcher | None = None
@@ -190,7 +192,7 @@ class Broker:
         body = await request.read()
         try:
             event = events.from_http(request.headers, body)
-        except events.EventError as exc:
+        except EventError as exc:
             return web.Response(status=400, text=f"malformed CloudEvent: {exc}\n")
         seq, ttl = await self.ingest(event, namespace, name)
         if ttl <= 0:
@@ -203,7 +205,7 @@ class Broker:
             return web.Response(status=404, text=f"no event-display service {sink}\n")
         try:
             event = events.from_http(request.headers, await request.read())
-        except events.EventError as exc:
+        except EventError as exc:
             return web.Response(status=400, text=f"malformed CloudEvent: {exc}\n")
         await self.journal.run(journal.insert_response(event, sink=sink))
         return web.Response(status=202)

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -25,11 +26,11 @@ from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION
 EVENT_DISPLAY_IMAGES = ("event_display", "event-display")
 
 
-def _spec_signature(m: dict) -> str:
+def _spec_signature(m: dict[str, Any]) -> str:
     return json.dumps([m.get("spec"), (m["metadata"].get("annotations") or {})], sort_keys=True)
 
 
-def _model_class(predictor: dict) -> str | None:
+def _model_class(predictor: dict[str, Any]) -> str | None:
     graph_name = predictor["graph"]["name"]
     for component in predictor.get("componentSpecs") or []:
         containers = ((component or {}).get("spec") or {}).get("containers") or []
@@ -37,7 +38,8 @@ def _model_class(predictor: dict) -> str | None:
             if container.get("name") in (graph_name, None) or len(containers) == 1:
                 for env in container.get("env") or []:
                     if env.get("name") == "MODEL_NAME":
-                        return env.get("value")
+                        value = env.get("value")
+                        return None if value is None else str(value)
     return None
 
 
@@ -45,14 +47,14 @@ class Cluster:
     def __init__(self, home: Path, token: str) -> None:
         self.home = home
         self.token = token
-        self.resources: dict[st.Key, dict] = {}
+        self.resources: dict[st.Key, dict[str, Any]] = {}
         self.signatures: dict[st.Key, str] = {}
         self.predictors: dict[tuple[str, str], list[Child]] = {}
         self.broker: Child | None = None
         self.lock = asyncio.Lock()
         self._push = asyncio.Event()
-        self._pusher: asyncio.Task | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._pusher: asyncio.Task[Any] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._push_lock = asyncio.Lock()
         self._http: aiohttp.ClientSession | None = None
 
@@ -142,7 +144,7 @@ class Cluster:
     def _persist(self) -> None:
         write_private(self.resources_file, json.dumps(list(self.resources.values()), indent=1))
 
-    def _check_local(self, m: dict) -> None:
+    def _check_local(self, m: dict[str, Any]) -> None:
         if m["kind"] == "Deployment":
             containers = m["spec"]["template"]["spec"]["containers"]
             images = [c["image"] for c in containers]
@@ -157,7 +159,7 @@ class Cluster:
                     "or be the kit's collector (either becomes a collector); deploy models as "
                     "SeldonDeployments")
 
-    def _store(self, m: dict) -> None:
+    def _store(self, m: dict[str, Any]) -> None:
         key = resources.key(m)
         self.resources[key] = m
         if key[0] == "SeldonDeployment" and self.signatures.get(key) != _spec_signature(m):
@@ -166,7 +168,7 @@ class Cluster:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def apply(self, manifests: list[dict]) -> list[dict]:
+    async def apply(self, manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
         checked = [resources.validate(m) for m in manifests]
         for m in checked:
             self._check_local(m)
@@ -191,7 +193,7 @@ class Cluster:
                 await child.stop()
         self.changed()
 
-    async def _restart_predictors(self, m: dict) -> None:
+    async def _restart_predictors(self, m: dict[str, Any]) -> None:
         ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
         old = self.predictors.pop((ns, name), [])
         ports = {c.name: c.port for c in old}
@@ -217,16 +219,16 @@ class Cluster:
 
     # -- reading --------------------------------------------------------------------------
 
-    def describe(self, key: st.Key) -> dict:
+    def describe(self, key: st.Key) -> dict[str, Any]:
         m = self.resources.get(key)
         if m is None:
             raise NotFoundError(f"{key[0]} {key[1]}/{key[2]} not found")
         return {**m, "status": st.status_of(m, self.world())}
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[dict[str, Any]]:
         return [self.describe(k) for k in sorted(self.resources)]
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "home": str(self.home),
                 "broker_port": self.broker.port if self.broker else None,
                 "broker_state": self.broker.state if self.broker else None,

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 
 from seldon_jupyter import events
+from seldon_jupyter.errors import EventError
 from seldon_jupyter.events import Event
 from seldon_jupyter.filters import Filter
 from seldon_jupyter.journal import DEAD_LETTERED, DELIVERED, FAILED
@@ -24,28 +25,46 @@ RETRYABLE = frozenset({404, 408, 409, 429})
 ERROR_DATA_LIMIT = 1024
 
 
+# No per-attempt timeout unless `delivery.timeout` says so (Knative has no default); the
+# local broker still gives up on an attempt after this long, so nothing hangs forever.
+ATTEMPT_CAP = 300.0
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """A resolved `spec.delivery`: durations in seconds, dead-letter sink as a URL."""
+    """A resolved `spec.delivery`: durations in seconds, dead-letter sink as a URL.
 
-    retry: int = 10
-    policy: str = "exponential"
-    delay: float = 0.2
-    timeout: float = 60.0
+    As `pkg/kncloudevents/retries.go` computes it: `retry` retries after the first attempt;
+    the wait before retry n (n = 1, 2, ...) is `delay * 2^(n-1)` (exponential) or
+    `delay * (n-1)` (linear, so the first retry is immediate), and no wait at all unless
+    both `policy` and `delay` are set.
+    """
+
+    retry: int = 0
+    policy: str | None = None
+    delay: float | None = None
+    timeout: float | None = None
     dead_letter: str | None = None
 
     def backoff(self, retry_number: int) -> float:
+        if self.policy is None or self.delay is None:
+            return 0.0
         if self.policy == "linear":
-            return self.delay * retry_number
-        return self.delay * (2 ** retry_number)
+            return self.delay * (retry_number - 1)
+        return self.delay * float(2 ** (retry_number - 1))
+
+    @property
+    def attempt_timeout(self) -> float:
+        return self.timeout if self.timeout is not None else ATTEMPT_CAP
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> Delivery:
-        return cls(**raw) if raw else cls()
+        return cls(**raw) if raw else DEFAULT_DELIVERY
 
 
-# Knative's default for MT brokers (config-br-defaults): retry 10, exponential, PT0.2S.
-DEFAULT_DELIVERY = Delivery()
+# Every Broker gets these (config/core/configmaps/default-broker.yaml, config-br-defaults):
+# retry 10, exponential, PT0.2S; a Trigger without `delivery` inherits its Broker's.
+DEFAULT_DELIVERY = Delivery(retry=10, policy="exponential", delay=0.2)
 
 
 @dataclass(frozen=True)
@@ -97,12 +116,14 @@ class Dispatcher:
 
     async def _attempts(self, url: str, event: Event, namespace: str, delivery: Delivery
                         ) -> tuple[int, int | None, bytes, dict[str, str], str | None]:
-        attempts, code, body, headers, error = 0, None, b"", {}, None
+        attempts, code, body, error = 0, None, b"", None
+        headers: dict[str, str] = {}
         for number in range(delivery.retry + 1):
             if number:
                 await asyncio.sleep(delivery.backoff(number))
             attempts += 1
-            code, body, headers, error = await self._post(url, event, namespace, delivery.timeout)
+            code, body, headers, error = await self._post(url, event, namespace,
+                                                          delivery.attempt_timeout)
             if code is not None and 200 <= code < 300:
                 return attempts, code, body, headers, None
             if error is None:
@@ -121,7 +142,7 @@ class Dispatcher:
                 try:
                     return Outcome(DELIVERED, attempts, code, None,
                                    events.from_http(headers, body))
-                except events.EventError as exc:
+                except EventError as exc:
                     code, error = 502, f"reply is not a valid CloudEvent: {exc.message}"
             elif body:
                 code, error = 502, ("subscriber answered with a non-empty body that is not a "

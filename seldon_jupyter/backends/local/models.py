@@ -43,7 +43,7 @@ class LoadedModel:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def _parameters(unit: dict) -> dict[str, Any]:
+def _parameters(unit: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for param in unit.get("parameters") or []:
         value, kind = param["value"], param.get("type", "STRING")
@@ -76,7 +76,7 @@ def _iris_stand_in() -> Any:
     return LogisticRegression(max_iter=1000).fit(X, y)
 
 
-def load_sklearn(unit: dict) -> LoadedModel:
+def load_sklearn(unit: dict[str, Any]) -> LoadedModel:
     uri = unit.get("modelUri") or ""
     params = _parameters(unit)
     method = params.get("method", "predict_proba")
@@ -160,7 +160,7 @@ def _import_class(model_class: str, path: Path) -> type:
     return cls
 
 
-def load_python(unit: dict, model_class: str, path: str) -> LoadedModel:
+def load_python(unit: dict[str, Any], model_class: str, path: str) -> LoadedModel:
     cls = _import_class(model_class, Path(path).expanduser())
     try:
         instance = cls(**_parameters(unit))
@@ -182,7 +182,7 @@ def load_python(unit: dict, model_class: str, path: str) -> LoadedModel:
                        accepts_json=True, extras=extras)
 
 
-def load(unit: dict, *, model_class: str | None, path: str | None) -> LoadedModel:
+def load(unit: dict[str, Any], *, model_class: str | None, path: str | None) -> LoadedModel:
     """Load the graph's root unit; raises ModelError with the reason for the status."""
     if unit.get("children"):
         raise ModelError("the local backend serves single-node inference graphs only",

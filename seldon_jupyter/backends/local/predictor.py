@@ -37,7 +37,7 @@ class SeldonError(Exception):
 
 
 class Predictor:
-    def __init__(self, config: dict, model: LoadedModel) -> None:
+    def __init__(self, config: dict[str, Any], model: LoadedModel) -> None:
         self.config = config
         self.model = model
         self.deployment = config["deployment"]
@@ -57,7 +57,7 @@ class Predictor:
             })
         return headers
 
-    async def _message(self, request: web.Request) -> dict:
+    async def _message(self, request: web.Request) -> dict[str, Any]:
         body = await request.read()
         if request.content_type == "application/x-www-form-urlencoded":
             values = parse_qs(body.decode(errors="replace")).get("json")
@@ -73,7 +73,7 @@ class Predictor:
                               "MICROSERVICE_BAD_DATA")
         return message
 
-    def _predict(self, message: dict) -> dict:
+    def _predict(self, message: dict[str, Any]) -> dict[str, Any]:
         if "jsonData" in message or "strData" in message:
             if not self.model.accepts_json:
                 raise SeldonError(400, "SKLEARN_SERVER expects data.ndarray or data.tensor, "
@@ -98,7 +98,7 @@ class Predictor:
             raise SeldonError(500, f"{type(exc).__name__}: {exc}",
                               "MICROSERVICE_INTERNAL_ERROR") from exc
 
-    def _format(self, result: Any, kind: str | None) -> dict:
+    def _format(self, result: Any, kind: str | None) -> dict[str, Any]:
         if isinstance(result, dict | str) or kind is None and not isinstance(
                 result, np.ndarray | list):
             return {"strData": result} if isinstance(result, str) else {"jsonData": result}
@@ -123,7 +123,7 @@ class Predictor:
             data = {"names": names, "ndarray": array.tolist()}
         return {"data": data}
 
-    def _meta(self, puid: str) -> dict:
+    def _meta(self, puid: str) -> dict[str, Any]:
         meta: dict[str, Any] = {"puid": puid, "requestPath": {self.unit["name"]: self.model.image}}
         for key, fn in self.model.extras.items():
             meta[key] = fn()

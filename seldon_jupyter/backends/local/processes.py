@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 STARTING, RUNNING, FAILED, STOPPED = "starting", "running", "failed", "stopped"
 START_TIMEOUT = 180.0
@@ -37,7 +38,7 @@ class Child:
         self.note: str | None = None
         self.restarts = 0
         self.proc: asyncio.subprocess.Process | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[Any] | None = None
         self._stopping = False
 
     def start(self) -> None:

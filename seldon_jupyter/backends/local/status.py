@@ -34,14 +34,14 @@ class World:
 
     broker_port: int | None
     broker_running: bool
-    resources: dict[Key, dict] = field(default_factory=dict)
+    resources: dict[Key, dict[str, Any]] = field(default_factory=dict)
     predictors: dict[tuple[str, str], list[PredictorView]] = field(default_factory=dict)
 
-    def get(self, kind: str, namespace: str, name: str) -> dict | None:
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         return self.resources.get((kind, namespace, name))
 
 
-def _condition(kind: str, ok: bool | None, reason: str = "", message: str = "") -> dict:
+def _condition(kind: str, ok: bool | None, reason: str = "", message: str = "") -> dict[str, Any]:
     status = "Unknown" if ok is None else "True" if ok else "False"
     cond = {"type": kind, "status": status,
             "lastTransitionTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -69,7 +69,7 @@ def local_sink(world: World, url: str | None) -> str | None:
     return "/".join(parts) if len(parts) == 2 else None
 
 
-def sdep_status(m: dict, world: World) -> dict:
+def sdep_status(m: dict[str, Any], world: World) -> dict[str, Any]:
     ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
     views = world.predictors.get((ns, name), [])
     failed = [v for v in views if v.state == "failed"]
@@ -93,7 +93,7 @@ def sdep_status(m: dict, world: World) -> dict:
     return status
 
 
-def broker_status(m: dict, world: World) -> dict:
+def broker_status(m: dict[str, Any], world: World) -> dict[str, Any]:
     ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
     ok = world.broker_running
     reason = "" if ok else "IngressNotRunning"
@@ -128,7 +128,7 @@ def _resolve_host(url: str, world: World) -> str:
     return urlunsplit(("http", local, parts.path or "/", parts.query, ""))
 
 
-def resolve(dest: dict, namespace: str, world: World) -> tuple[str | None, str]:
+def resolve(dest: dict[str, Any], namespace: str, world: World) -> tuple[str | None, str]:
     """The URL of a Destination ({ref, uri}), or None and why not."""
     base = None
     ref = dest.get("ref")
@@ -158,24 +158,24 @@ def resolve(dest: dict, namespace: str, world: World) -> tuple[str | None, str]:
     return base, ""
 
 
-def delivery(spec: dict | None, namespace: str, world: World) -> tuple[Delivery, str]:
+def delivery(spec: dict[str, Any] | None, namespace: str, world: World) -> tuple[Delivery, str]:
     if not spec:
         return DEFAULT_DELIVERY, ""
     dead_letter, why = None, ""
     if spec.get("deadLetterSink"):
         dead_letter, why = resolve(spec["deadLetterSink"], namespace, world)
     return Delivery(
-        retry=spec.get("retry", 0),
-        policy=spec.get("backoffPolicy", "exponential"),
+        retry=int(spec.get("retry") or 0),
+        policy=spec.get("backoffPolicy"),
         delay=check_duration(spec["backoffDelay"], "backoffDelay")
-        if spec.get("backoffDelay") else DEFAULT_DELIVERY.delay,
-        timeout=check_duration(spec["timeout"], "timeout")
-        if spec.get("timeout") else DEFAULT_DELIVERY.timeout,
+        if spec.get("backoffDelay") else None,
+        timeout=check_duration(spec["timeout"], "timeout") if spec.get("timeout") else None,
         dead_letter=dead_letter,
     ), why
 
 
-def trigger_route(m: dict, world: World) -> tuple[dict, dict | None]:
+def trigger_route(m: dict[str, Any],
+                  world: World) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(status, route for the broker config or None when not Ready)."""
     ns, spec = m["metadata"]["namespace"], m["spec"]
     broker = world.get("Broker", ns, spec["broker"])
@@ -208,19 +208,19 @@ def trigger_route(m: dict, world: World) -> tuple[dict, dict | None]:
     return status, route
 
 
-def deployment_status(m: dict, world: World) -> dict:
+def deployment_status(m: dict[str, Any], world: World) -> dict[str, Any]:
     replicas = (m.get("spec") or {}).get("replicas", 1)
     ready = replicas if world.broker_running else 0
     return {"replicas": replicas, "readyReplicas": ready, "availableReplicas": ready,
             "conditions": [_condition("Available", ready == replicas)]}
 
 
-def service_status(m: dict, world: World) -> dict:
+def service_status(m: dict[str, Any], world: World) -> dict[str, Any]:
     ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
     return {"loadBalancer": {}, "address": {"url": sink_url(world, ns, name)}}
 
 
-def status_of(m: dict, world: World) -> dict:
+def status_of(m: dict[str, Any], world: World) -> dict[str, Any]:
     kind = m["kind"]
     if kind == "SeldonDeployment":
         return sdep_status(m, world)
@@ -235,7 +235,7 @@ def status_of(m: dict, world: World) -> dict:
     return service_status(m, world)
 
 
-def broker_config(world: World) -> dict:
+def broker_config(world: World) -> dict[str, Any]:
     triggers = [route for key, m in world.resources.items() if key[0] == "Trigger"
                 for route in [trigger_route(m, world)[1]] if route is not None]
     return {"brokers": sorted(f"{ns}/{name}" for kind, ns, name in world.resources

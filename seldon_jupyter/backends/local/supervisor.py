@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import hmac
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -43,7 +44,9 @@ class ControlApi:
         self.stopping = asyncio.Event()
 
     @web.middleware
-    async def auth(self, request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def auth(self, request: web.Request,
+                   handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                   ) -> web.StreamResponse:
         if request.path != "/healthz":
             given = request.headers.get("Authorization", "").removeprefix("Bearer ")
             if not hmac.compare_digest(given.encode(), self.token.encode()):

@@ -7,7 +7,7 @@ import pytest
 from seldon_jupyter import resources
 from seldon_jupyter.backends.kubernetes import KubernetesBackend
 from seldon_jupyter.demo import SEED
-from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
+from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError, NotReadyError
 from seldon_jupyter.naming import request_type, response_type
 from tests.kube.apiserver import kubeconfig
 
@@ -70,7 +70,7 @@ def test_a_concurrent_change_is_a_conflict_not_an_overwrite(kube):
 def test_wait_ready_reports_the_controller_reason(kube):
     _, session = kube
     session.apply(resources.broker(namespace="team-a"))
-    with pytest.raises(Exception, match="SubscriberResolved"):
+    with pytest.raises(NotReadyError, match="SubscriberResolved"):
         session.apply(resources.trigger("t", namespace="team-a", deployment="missing"),
                       wait=True, timeout=0.5)
 

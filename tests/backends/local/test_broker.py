@@ -11,7 +11,7 @@ import requests
 from seldon_jupyter import events, resources
 from seldon_jupyter.errors import EventError, NotFoundError
 from seldon_jupyter.naming import request_type, response_type
-from tests.conftest import python_sdep, wait_for
+from tests.helpers import python_sdep, wait_for
 
 
 def collector(session, name, **flt):

@@ -15,7 +15,7 @@ from seldon_jupyter.backends.local.serve import check_loopback
 from seldon_jupyter.backends.local.state import read_state
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError, NotReadyError
 from seldon_jupyter.session import Session
-from tests.conftest import pid_listening_on, wait_for
+from tests.helpers import pid_listening_on, wait_for
 
 
 def test_state_file_is_private_and_the_control_api_needs_its_token(backend, local_home):
@@ -124,6 +124,7 @@ def test_killed_predictor_is_restarted_on_the_same_port(session, backend):
     assert again.address == sdep.address
 
 
+@pytest.mark.slow
 def test_resources_survive_a_supervisor_restart(tmp_path):
     first = Session(home=tmp_path, namespace="keep")
     try:

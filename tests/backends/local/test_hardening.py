@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from seldon_jupyter import resources
 from seldon_jupyter.errors import SendError
 from seldon_jupyter.session import Session
-from tests.conftest import pid_listening_on, python_sdep, wait_for
+from tests.helpers import pid_listening_on, python_sdep, wait_for
 
 TOKEN = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=40)
 HEADER_NAMES = st.sampled_from(["ce-id", "ce-source", "ce-type", "ce-specversion", "ce-time",
@@ -79,6 +79,7 @@ def test_predictor_answers_4xx_with_a_seldon_reason_or_200(targets, request):
         assert status["status"] == "FAILURE" and status["info"]
 
 
+@pytest.mark.slow
 def test_oversized_events_get_413_under_a_configurable_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("SELDON_JUPYTER_MAX_BODY", "65536")
     session = Session(home=tmp_path)
@@ -109,7 +110,9 @@ def test_killed_predictor_retries_then_dead_letters_nothing_dropped(session, pyt
                   wait=True)
     port = int(session.get("sdep", "victim").address.split(":")[2].split("/")[0])
     sent = session.send_many([[i] for i in range(6)], type="job")
-    time.sleep(0.1)
+    # kill once the victim has answered at least one delivery (others may be in flight)
+    wait_for(lambda: (session.deliveries(trigger=f"{ns}/to-victim")["state"] == "delivered")
+             .any(), timeout=30)
     os.kill(pid_listening_on(port), signal.SIGKILL)
 
     def settled():

@@ -14,6 +14,8 @@ from sklearn.linear_model import LogisticRegression
 
 from seldon_jupyter.resources import IRIS_URI
 
+pytestmark = pytest.mark.slow  # real processes: see tests/conftest.py
+
 
 def start(tmp_path, unit, **extra):
     config = {"namespace": "ns1", "deployment": "iris-deployment", "predictor": "default",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 from seldon_jupyter import resources
 from seldon_jupyter.backends.local.state import read_state
-from tests.conftest import pid_listening_on, python_sdep, wait_for
+from tests.helpers import pid_listening_on, python_sdep, wait_for
 
 
 def test_broker_killed_mid_stream_redelivers_every_accepted_event(session, python_models,
@@ -26,9 +25,10 @@ def test_broker_killed_mid_stream_redelivers_every_accepted_event(session, pytho
     old_pid = pid_listening_on(broker_port)
     sent = session.send_many([[i] for i in range(8)], type="work")
     assert sent.sent == 8
-    time.sleep(0.15)  # deliveries are now waiting on the slow model
-    pending = session.deliveries(trigger=f"{ns}/to-slow", state="pending")
-    assert len(pending) > 0
+    # the slow model (0.4 s a call) still holds deliveries: some are pending in the journal
+    pending = wait_for(lambda: len(session.deliveries(trigger=f"{ns}/to-slow",
+                                                      state="pending")), timeout=10)
+    assert pending > 0
     os.kill(old_pid, signal.SIGKILL)
     new_pid = wait_for(lambda: pid_listening_on(broker_port) not in (None, old_pid) and
                        pid_listening_on(broker_port), timeout=60)
