@@ -15,8 +15,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from time import time_ns
 from typing import Any
-from urllib.parse import quote, unquote
 
 from cloudevents.core.bindings.common import decode_header_value
 from cloudevents.core.exceptions import BaseCloudEventException
@@ -30,10 +30,9 @@ SPECVERSIONS = {"1.0": CloudEventV1, "0.3": CloudEventV03}
 REQUIRED = ("id", "source", "specversion", "type")
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
-_EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+# [a-z0-9]+ (sdk-go event/extensions.go); "at most 20 characters" is only a SHOULD
+_EXTENSION_NAME = re.compile(r"^[a-z0-9]+$")
 _JSON_TYPE = JSONFormat.JSON_CONTENT_TYPE_PATTERN
-# CloudEvents HTTP binding 3.1.3.2: printable ASCII except space, '"' and '%' stay as they are.
-_HEADER_SAFE = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in ' "%')
 _CORE = {
     "1.0": {"id", "source", "specversion", "type", "datacontenttype", "dataschema", "subject",
             "time"},
@@ -125,7 +124,7 @@ def validate(attributes: Mapping[str, str]) -> None:
         if name not in _CORE[version] and not _EXTENSION_NAME.match(name):
             raise EventError(
                 f"invalid extension attribute name {name!r}",
-                hint="extension names are 1-20 lowercase letters or digits (a-z, 0-9)",
+                hint="extension names are lowercase letters or digits (a-z, 0-9)",
             )
     checked: dict[str, Any] = dict(attributes)
     if "time" in checked:
@@ -192,19 +191,56 @@ def new_event(
     return Event(attrs, encode_data(data, datacontenttype))
 
 
+def go_rfc3339_nano(moment: datetime) -> str:
+    """A time as Go's `t.UTC().Format(time.RFC3339Nano)` writes it: UTC, Z, the fraction
+    without trailing zeros (none at all for whole seconds)."""
+    utc = moment.astimezone(UTC)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    if utc.microsecond:
+        text += "." + f"{utc.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def now_rfc3339_nano() -> str:
+    """Now, as Knative stamps `knativearrivaltime` (nanosecond precision, UTC)."""
+    ns = time_ns()
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (("." + f"{fraction:09d}".rstrip("0")) if fraction else "") + "Z"
+
+
+def normalized_time(value: str) -> str:
+    """An RFC 3339 `time` re-serialised in UTC, as Knative forwards it."""
+    try:
+        moment = decode_header_value("time", value)
+    except (ValueError, OverflowError):
+        return value
+    if not isinstance(moment, datetime):
+        return value
+    # keep sub-microsecond digits the text had (Python datetimes stop at microseconds)
+    fraction = re.search(r"\.(\d+)", value)
+    base = go_rfc3339_nano(moment.replace(microsecond=0))[:-1]
+    if fraction and fraction.group(1).rstrip("0"):
+        base += "." + fraction.group(1).rstrip("0")
+    return base + "Z"
+
+
 def _rfc3339(moment: datetime) -> str:
     text = moment.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def to_binary(event: Event) -> tuple[dict[str, str], bytes]:
-    """HTTP binary mode: ce-* headers (percent-encoded) and the data as the body."""
+    """HTTP binary mode: ce-* headers and the data as the body.
+
+    Values go out verbatim: the binding says percent-encode, but Knative (sdk-go) neither
+    encodes nor decodes, and its filters compare the raw header string."""
     headers: dict[str, str] = {}
     for name, value in event.attributes.items():
         if name == "datacontenttype":
             headers["content-type"] = value
         else:
-            headers["ce-" + name] = quote(value, safe=_HEADER_SAFE)
+            headers["ce-" + name] = value
     return headers, event.data
 
 
@@ -299,7 +335,7 @@ def from_binary(headers: Mapping[str, str], body: bytes) -> Event:
     for name, value in headers.items():
         lower = name.lower()
         if lower.startswith("ce-"):
-            attrs[lower[3:]] = unquote(value)
+            attrs[lower[3:]] = value  # verbatim, as sdk-go reads it
         elif lower == "content-type":
             attrs["datacontenttype"] = value
     validate(attrs)
@@ -316,9 +352,11 @@ def content_mode(headers: Mapping[str, str]) -> str:
             ctype = value.split(";", 1)[0].strip().lower()
         elif lower == "ce-specversion":
             has_ce = True
-    if ctype == BATCH:
+    # http-protocol-binding.md 3.1; sdk-go protocol/http/message.go: by prefix, and a
+    # structured Content-Type wins over any ce- headers
+    if ctype.startswith("application/cloudevents-batch"):
         return "batch"
-    if ctype == STRUCTURED:
+    if ctype.startswith("application/cloudevents"):
         return "structured"
     return "binary" if has_ce else "none"
 

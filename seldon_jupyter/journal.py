@@ -14,7 +14,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT NOT NULL, source TEXT NOT NULL,
     namespace TEXT NOT NULL, broker TEXT NOT NULL, attributes TEXT NOT NULL, data BLOB,
     received_at REAL NOT NULL, ttl INTEGER, parent_seq INTEGER, via_trigger TEXT,
-    status TEXT NOT NULL, reason TEXT);
+    status TEXT NOT NULL, reason TEXT, headers TEXT);
 CREATE INDEX IF NOT EXISTS events_id ON events (id, source);
 CREATE TABLE IF NOT EXISTS deliveries (
     event_seq INTEGER NOT NULL, trigger TEXT NOT NULL, state TEXT NOT NULL,
@@ -47,6 +47,17 @@ CREATE TABLE IF NOT EXISTS cursors (
 PENDING, DELIVERED, DEAD_LETTERED, FAILED = "pending", "delivered", "dead-lettered", "failed"
 
 
+# Columns added after a journal may already exist on disk: (table, column, declaration).
+MIGRATIONS = [("events", "headers", "TEXT")]
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    for table, column, declaration in MIGRATIONS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30,
@@ -56,6 +67,7 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(SCHEMA)
+        _migrate(conn)
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
 
@@ -139,18 +151,20 @@ class Journal:
 def insert_event(event: Event, *, namespace: str, broker: str, ttl: int | None,
                  parent_seq: int | None = None, via_trigger: str | None = None,
                  status: str = "accepted", reason: str | None = None,
-                 triggers: Iterable[str] = ()) -> Op:
-    """Record an event arriving at a broker, and one pending delivery per matching trigger."""
+                 triggers: Iterable[str] = (), headers: Mapping[str, str] | None = None) -> Op:
+    """Record an event arriving at a broker, and one pending delivery per matching trigger;
+    `headers` are the HTTP headers Knative passes through to subscribers."""
     attrs = json.dumps(dict(event.attributes))
+    passed = json.dumps(dict(headers)) if headers else None
     now = time.time()
 
     def op(conn: sqlite3.Connection) -> int:
         cur = conn.execute(
             "INSERT INTO events (id, type, source, namespace, broker, attributes, data,"
-            " received_at, ttl, parent_seq, via_trigger, status, reason)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " received_at, ttl, parent_seq, via_trigger, status, reason, headers)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (event.id, event.type, event.source, namespace, broker, attrs, event.data, now, ttl,
-             parent_seq, via_trigger, status, reason))
+             parent_seq, via_trigger, status, reason, passed))
         seq = cur.lastrowid
         conn.executemany(
             "INSERT INTO deliveries (event_seq, trigger, state, updated_at) VALUES (?,?,?,?)",
@@ -217,14 +231,19 @@ def insert_response(event: Event, *, sink: str, event_seq: int | None = None,
     return op
 
 
-def pending_deliveries(conn: sqlite3.Connection) -> list[tuple[int, str, Event, str, str, int]]:
-    """(seq, trigger, event, namespace, broker, ttl) for every delivery not yet finished."""
+Pending = tuple[int, str, Event, str, str, int, dict[str, str]]
+
+
+def pending_deliveries(conn: sqlite3.Connection) -> list[Pending]:
+    """(seq, trigger, event, namespace, broker, ttl, pass-through headers) for every
+    delivery not yet finished."""
     rows = conn.execute(
-        "SELECT d.event_seq, d.trigger, e.attributes, e.data, e.namespace, e.broker, e.ttl"
-        " FROM deliveries d JOIN events e ON e.seq = d.event_seq"
+        "SELECT d.event_seq, d.trigger, e.attributes, e.data, e.namespace, e.broker, e.ttl,"
+        " e.headers FROM deliveries d JOIN events e ON e.seq = d.event_seq"
         " WHERE d.state = ? ORDER BY d.event_seq", (PENDING,)).fetchall()
-    return [(seq, trig, Event(json.loads(attrs), bytes(data or b"")), ns, broker, ttl)
-            for seq, trig, attrs, data, ns, broker, ttl in rows]
+    return [(seq, trig, Event(json.loads(attrs), bytes(data or b"")), ns, broker, ttl,
+             json.loads(headers) if headers else {})
+            for seq, trig, attrs, data, ns, broker, ttl, headers in rows]
 
 
 # -- collected events from a cluster's sinks (cursor per sink instance) ----------------------

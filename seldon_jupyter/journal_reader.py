@@ -202,10 +202,11 @@ DELIVERY_COLUMNS = ["event_seq", "event_id", "event_type", "trigger", "state", "
                     "error", "updated_at"]
 
 
-def deliveries(path: Path, *, state: str | None = None, trigger: str | None = None
-               ) -> pd.DataFrame:
+def deliveries(path: Path, *, state: str | None = None, trigger: str | None = None,
+               namespace: str | None = None) -> pd.DataFrame:
     """Each (event, trigger) delivery with its final state: delivered, dead-lettered, failed."""
-    where, params = _where([("d.state = ?", state), ("d.trigger = ?", trigger)])
+    where, params = _where([("d.state = ?", state), ("d.trigger = ?", trigger),
+                            ("e.namespace = ?", namespace)])
     rows = read_rows(
         path, "SELECT d.event_seq, e.id, e.type, d.trigger, d.state, d.attempts, d.code,"
         " d.error, d.updated_at FROM deliveries d JOIN events e ON e.seq = d.event_seq"

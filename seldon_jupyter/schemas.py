@@ -145,6 +145,9 @@ def _check_delivery(delivery: Any, field: str) -> None:
     policy = delivery.get("backoffPolicy")
     if policy is not None and policy not in ("linear", "exponential"):
         _fail(f"{field}.backoffPolicy", f"invalid value {policy!r}", hint="linear or exponential")
+    fmt = delivery.get("format")
+    if fmt is not None and fmt not in ("json", "binary"):
+        _fail(f"{field}.format", f"invalid value {fmt!r}", hint="json or binary")
     for key in ("backoffDelay", "timeout"):
         if delivery.get(key) is not None:
             check_duration(delivery[key], f"{field}.{key}")

@@ -8,6 +8,7 @@ event loop. The backend (local by default) is chosen once, at construction.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -189,11 +190,19 @@ class Session:
 
     def event(self, payload: Any = None, *, type: str,  # noqa: A002
               source: str | None = None, kind: str = "ndarray", **attrs: Any) -> Event:
-        """Build a CloudEvent; arrays and DataFrames become a Seldon payload first."""
+        """Build a CloudEvent; arrays and DataFrames become a Seldon payload first, whose
+        `meta.puid` is the event id (Seldon echoes it, so the answer names its request)."""
         if isinstance(payload, Event):
             return payload
-        return events.new_event(tables.as_payload(payload, kind), type=type,
-                                source=source or self.source, **attrs)
+        return self._new_event(tables.as_payload(payload, kind), tables.built(payload),
+                               type=type, source=source or self.source, **attrs)
+
+    @staticmethod
+    def _new_event(body: Any, built: bool, **attrs: Any) -> Event:
+        event_id = attrs.pop("id", None) or str(uuid.uuid4())
+        if built:
+            body = tables.with_puid(body, event_id)
+        return events.new_event(body, id=event_id, **attrs)
 
     def send(self, payload: Any = None, *, type: str | None = None,  # noqa: A002
              source: str | None = None, broker: str | None = None,
@@ -218,9 +227,9 @@ class Session:
                   progress: Callable[[int, int], None] | None = None,
                   **attrs: Any) -> sender.SendSummary:
         """Send one event per row (or per `batch_size` rows), concurrently and bounded."""
-        batch = [item if isinstance(item, Event) else events.new_event(
-            item, type=self._need_type(type), source=source or self.source, **attrs)
-            for item in tables.split_rows(data, kind, batch_size)]
+        batch = [item if isinstance(item, Event) else self._new_event(
+            item, built, type=self._need_type(type), source=source or self.source, **attrs)
+            for item, built in tables.split_rows(data, kind, batch_size)]
         target = self.backend.send_target(self.namespace, broker or self.broker)
         return _loop.run(sender.send_bulk(target, batch, structured=structured,
                                           concurrency=concurrency, rate=rate, progress=progress))
@@ -255,7 +264,9 @@ class Session:
         return journal_reader.events(self.backend.journal_path(), **filters)
 
     def deliveries(self, **filters: Any) -> pd.DataFrame:
-        """Per trigger delivery outcomes: delivered, dead-lettered, failed, pending."""
+        """Per trigger delivery outcomes in this namespace: delivered, dead-lettered,
+        failed, pending."""
+        filters.setdefault("namespace", self.namespace)
         return journal_reader.deliveries(self.backend.journal_path(), **filters)
 
     def feed(self, after_event: int = 0, after_response: int = 0, *,

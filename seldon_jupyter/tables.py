@@ -104,27 +104,46 @@ def is_rows(payload: Any) -> bool:
         isinstance(x, list | tuple) for x in payload)
 
 
+def built(payload: Any) -> bool:
+    """Whether the kit builds the SeldonMessage for this payload (rows, or one flat row)."""
+    return is_rows(payload) or _numbers(payload)
+
+
 def as_payload(payload: Any, kind: str = "ndarray") -> Any:
     """One event's body: rows (or one flat row of numbers) become a SeldonMessage,
     anything else (a dict, text, bytes) is sent as it is."""
-    return to_seldon(payload, kind=kind) if is_rows(payload) or _numbers(payload) else payload
+    return to_seldon(payload, kind=kind) if built(payload) else payload
 
 
-def split_rows(data: Any, kind: str = "ndarray", batch_size: int | None = None) -> list[Any]:
-    """One SeldonMessage per row (or per `batch_size` rows); dicts and events pass through."""
+def with_puid(message: dict[str, Any], puid: str) -> dict[str, Any]:
+    """The message with `meta.puid` set (unless it has one): Seldon echoes it in the answer
+    (construct_response_json), which ties a response to its request on a cluster."""
+    raw = message.get("meta")
+    meta: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    if "puid" in meta:
+        return message
+    return {**message, "meta": {**meta, "puid": puid}}
+
+
+def split_rows(data: Any, kind: str = "ndarray", batch_size: int | None = None
+               ) -> list[tuple[Any, bool]]:
+    """(payload, built) per event: one SeldonMessage per row (or per `batch_size` rows),
+    built by the kit; dicts and events pass through as they are."""
     step = batch_size or 1
     if isinstance(data, pd.DataFrame):
-        return [to_seldon(data.iloc[i:i + step], kind=kind) for i in range(0, len(data), step)]
+        return [(to_seldon(data.iloc[i:i + step], kind=kind), True)
+                for i in range(0, len(data), step)]
     if isinstance(data, np.ndarray):
         array = data if data.ndim == 2 else data.reshape(len(data), -1)
-        return [to_seldon(array[i:i + step], kind=kind) for i in range(0, len(array), step)]
+        return [(to_seldon(array[i:i + step], kind=kind), True)
+                for i in range(0, len(array), step)]
     if isinstance(data, Iterable) and not isinstance(data, str | bytes | Mapping):
-        out: list[Any] = []
+        out: list[tuple[Any, bool]] = []
         for item in data:
             if isinstance(item, list | tuple | np.ndarray):
-                out.append(to_seldon([list(item)], kind=kind))
+                out.append((to_seldon([list(item)], kind=kind), True))
             elif isinstance(item, Mapping | Event):
-                out.append(item)
+                out.append((item, False))
             else:
                 raise PayloadError(f"send_many got a {type(item).__name__} item",
                                    hint="items are rows (lists), payload dicts or Events")

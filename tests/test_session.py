@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 
 from seldon_jupyter import resources
 from seldon_jupyter.demo import SEED
@@ -17,7 +18,8 @@ from seldon_jupyter.session import Session
 
 def stand_in():
     X, y = load_iris(return_X_y=True)
-    return LogisticRegression(max_iter=1000).fit(X, y)
+    # Seldon's iris recipe (servers/sklearnserver/models/iris/train.py)
+    return OneVsRestClassifier(LogisticRegression(solver="liblinear")).fit(X, y)
 
 
 @pytest.fixture

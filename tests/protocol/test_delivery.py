@@ -12,8 +12,7 @@ import json
 import pytest
 import requests
 
-from tests.helpers import wait_for
-from tests.protocol.conftest import Answer, binary, to_recorder
+from tests.protocol.conftest import Answer, binary, settled, to_recorder
 from tests.protocol.recorder import Recorder
 
 
@@ -65,7 +64,7 @@ def test_an_empty_2xx_is_success_without_a_reply(session, recorder):
     to_recorder(session, recorder)
     assert post(session.broker_url(), binary(id="quiet")) == 202
     recorder.wait(1)
-    frame = wait_for(lambda: (f := session.deliveries(state="delivered")).shape[0] and f)
+    frame = settled(session, "delivered")
     assert list(frame["event_id"]) == ["quiet"]
     assert list(session.events()["id"]) == ["quiet"]  # nothing re-entered the broker
 
@@ -118,7 +117,7 @@ def test_retry_count_and_the_wait_before_each_retry(session, policy, waits):
         got = failing.wait(4)
         gaps = [b.at - a.at for a, b in zip(got, got[1:], strict=False)]
         assert gaps == pytest.approx(waits, abs=0.12)
-        frame = wait_for(lambda: (f := session.deliveries(state="failed")).shape[0] and f)
+        frame = settled(session, "failed")
         assert int(frame["attempts"].iloc[0]) == 4 and int(frame["code"].iloc[0]) == 503
     finally:
         failing.close()
@@ -158,7 +157,7 @@ def test_a_trigger_inherits_its_brokers_own_delivery(session):
         to_recorder(session, failing)
         assert post(session.broker_url(), binary()) == 202
         assert len(failing.wait(2)) == 2
-        frame = wait_for(lambda: (f := session.deliveries(state="failed")).shape[0] and f)
+        frame = settled(session, "failed")
         assert int(frame["attempts"].iloc[0]) == 2
     finally:
         failing.close()
@@ -195,7 +194,7 @@ def test_dead_letter_of_a_connection_error_is_code_500_dispatch_error(session, d
     assert letter.headers["ce-knativeerrorcode"] == "500"
     assert base64.b64decode(letter.headers["ce-knativeerrordata"]).startswith(
         b"dispatch error: ")
-    frame = wait_for(lambda: (f := session.deliveries(state="dead-lettered")).shape[0] and f)
+    frame = settled(session, "dead-lettered")
     assert int(frame["attempts"].iloc[0]) == 2
 
 

@@ -15,7 +15,6 @@ import asyncio
 import hmac
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import aiohttp
 from aiohttp import web
 
 from seldon_jupyter import events, journal
+from seldon_jupyter.backends.local import ingress
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
 from seldon_jupyter.backends.local.serve import run, serve
 from seldon_jupyter.errors import EventError
@@ -31,12 +31,8 @@ from seldon_jupyter.filters import compile_filter
 
 DEFAULT_TTL = 255
 TTL_ATTR = "knativebrokerttl"
-MAX_BODY = 4 * 1024 * 1024
+MAX_BODY = 64 * 1024 * 1024  # Knative sets none; a cluster's proxies take tens of MiB
 PER_TRIGGER_IN_FLIGHT = 256
-
-
-def _now_rfc3339() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Broker:
@@ -90,7 +86,7 @@ class Broker:
         self.load_config()
         pending = await self.journal.run(journal.pending_deliveries)
         orphaned = []
-        for seq, trigger, event, _namespace, _broker, ttl in pending:
+        for seq, trigger, event, _namespace, _broker, ttl, headers in pending:
             if (seq, trigger) in self.in_flight:
                 continue
             route = self.by_key.get(trigger)
@@ -99,20 +95,23 @@ class Broker:
                     seq, trigger, state=journal.FAILED, attempts=0, code=None,
                     error="trigger was deleted before the event could be delivered"))
             elif route.subscriber:
-                self._spawn(seq, route, event, ttl)
+                self._spawn(seq, route, event, ttl, headers)
         if orphaned:
             await self.journal.run(journal.chain(*orphaned))
 
     # -- ingest and dispatch ---------------------------------------------------------------
 
     def _prepare(self, event: Event, namespace: str, broker: str, *, parent_seq: int | None,
-                 via: str | None) -> tuple[journal.Op, list[Route], Event, int]:
+                 via: str | None, headers: dict[str, str] | None = None
+                 ) -> tuple[journal.Op, list[Route], Event, int]:
         raw_ttl = event.attributes.get(TTL_ATTR)
         try:
             ttl = DEFAULT_TTL if raw_ttl is None else int(raw_ttl) - 1
         except ValueError:
             ttl = DEFAULT_TTL
-        event = event.with_attributes(**{TTL_ATTR: None, "knativearrivaltime": _now_rfc3339()})
+        event = event.with_attributes(**{
+            TTL_ATTR: None, "knativearrivaltime": events.now_rfc3339_nano(),
+            "time": events.normalized_time(event.time) if event.time else None})
         if ttl <= 0:
             op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
                                       parent_seq=parent_seq, via_trigger=via, status="dropped",
@@ -123,31 +122,35 @@ class Broker:
                   if r.filter.matches(event.attributes)]
         op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
                                   parent_seq=parent_seq, via_trigger=via,
-                                  triggers=[r.key for r in routes])
+                                  triggers=[r.key for r in routes], headers=headers)
         return op, routes, event, ttl
 
-    async def ingest(self, event: Event, namespace: str, broker: str) -> tuple[int, int]:
+    async def ingest(self, event: Event, namespace: str, broker: str,
+                     headers: dict[str, str] | None = None) -> tuple[int, int]:
         """Journal an event from outside, then dispatch it; returns (seq, ttl)."""
         op, routes, event, ttl = self._prepare(event, namespace, broker, parent_seq=None,
-                                               via=None)
+                                               via=None, headers=headers)
         seq = await self.journal.run(op)
-        self._dispatch(seq, routes, event, ttl)
+        self._dispatch(seq, routes, event, ttl, headers or {})
         return seq, ttl
 
-    def _dispatch(self, seq: int, routes: list[Route], event: Event, ttl: int) -> None:
+    def _dispatch(self, seq: int, routes: list[Route], event: Event, ttl: int,
+                  headers: dict[str, str]) -> None:
         """Start deliveries; those whose subscriber is not resolved yet stay pending and
         start on the reload that follows their trigger becoming Ready."""
         for route in routes:
             if route.subscriber is not None:
-                self._spawn(seq, route, event, ttl)
+                self._spawn(seq, route, event, ttl, headers)
 
-    def _spawn(self, seq: int, route: Route, event: Event, ttl: int) -> None:
+    def _spawn(self, seq: int, route: Route, event: Event, ttl: int,
+               headers: dict[str, str]) -> None:
         self.in_flight.add((seq, route.key))
-        task = asyncio.create_task(self._deliver(seq, route, event, ttl))
+        task = asyncio.create_task(self._deliver(seq, route, event, ttl, headers))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _deliver(self, seq: int, route: Route, event: Event, ttl: int) -> None:
+    async def _deliver(self, seq: int, route: Route, event: Event, ttl: int,
+                       headers: dict[str, str]) -> None:
         assert self.dispatcher is not None
         limit = self.limits.setdefault(route.key, asyncio.Semaphore(PER_TRIGGER_IN_FLIGHT))
         if route.sink is not None and route.sink in self.sinks:
@@ -163,7 +166,7 @@ class Broker:
             return
         try:
             async with limit:
-                outcome = await self.dispatcher.deliver(event, route)
+                outcome = await self.dispatcher.deliver(event, route, ttl, headers)
             await self._finish(seq, route, outcome, ttl)
         finally:
             self.in_flight.discard((seq, route.key))
@@ -179,25 +182,12 @@ class Broker:
         op, routes, reply, reply_ttl = self._prepare(reply, route.namespace, route.broker,
                                                      parent_seq=seq, via=route.key)
         reply_seq = await self.journal.run(journal.chain(done, op))
-        self._dispatch(reply_seq, routes, reply, reply_ttl)
+        self._dispatch(reply_seq, routes, reply, reply_ttl, {})
 
     # -- HTTP ---------------------------------------------------------------------------
 
     async def handle_ingress(self, request: web.Request) -> web.Response:
-        namespace, name = request.match_info["namespace"], request.match_info["broker"]
-        if request.method != "POST":
-            return web.Response(status=405, text="only POST is allowed on a broker ingress\n")
-        if f"{namespace}/{name}" not in self.brokers:
-            return web.Response(status=404, text=f"broker {namespace}/{name} not found\n")
-        body = await request.read()
-        try:
-            event = events.from_http(request.headers, body)
-        except EventError as exc:
-            return web.Response(status=400, text=f"malformed CloudEvent: {exc}\n")
-        seq, ttl = await self.ingest(event, namespace, name)
-        if ttl <= 0:
-            return web.Response(status=400, text="event dropped: TTL exhausted\n")
-        return web.Response(status=202, headers={"X-Seldon-Jupyter-Seq": str(seq)})
+        return await ingress.handle(request, self.brokers, self.ingest)
 
     async def handle_sink(self, request: web.Request) -> web.Response:
         sink = f"{request.match_info['namespace']}/{request.match_info['name']}"
@@ -226,7 +216,7 @@ class Broker:
         app.router.add_post("/control/reload", self.handle_reload)
         app.router.add_post("/sinks/{namespace}/{name}", self.handle_sink)
         app.router.add_post("/sinks/{namespace}/{name}/", self.handle_sink)
-        app.router.add_route("*", "/{namespace}/{broker}", self.handle_ingress)
+        app.router.add_route("*", "/{path:.*}", self.handle_ingress)
         return app
 
 
@@ -248,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-body", type=int,
                         default=int(os.environ.get("SELDON_JUPYTER_MAX_BODY", MAX_BODY)),
                         help="largest accepted event in bytes (413 above it); "
-                        "default $SELDON_JUPYTER_MAX_BODY or 4 MiB")
+                        "default $SELDON_JUPYTER_MAX_BODY or 64 MiB")
     run(_main(parser.parse_args(argv)))
 
 

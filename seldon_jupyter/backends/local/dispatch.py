@@ -1,15 +1,20 @@
 """Delivering one event to one trigger's subscriber, the way Knative's dispatcher does.
 
-Binary-mode POST to the subscriber; 2xx ends the delivery, and a CloudEvent in the
-answer becomes a reply for the broker; network errors, 5xx, 404, 408, 409 and 429 are
-retried with linear or exponential backoff; what still fails goes to the dead-letter
-sink with the knativeerror* extensions, or is recorded as failed.
+knative/eventing `pkg/broker/filter/filter_handler.go` and `pkg/kncloudevents/`: a
+binary-mode POST (structured with `delivery.format: json`) with `Prefer: reply`,
+`Kn-Namespace` and the pass-through headers the ingress received; a 2xx ends the
+delivery, and a CloudEvent in the answer becomes a reply for the broker, while a non-empty
+2xx body that is not a CloudEvent is a 502 and is retried like one. Network errors,
+timeouts, 5xx, 404, 408, 409 and 429 are retried with the Trigger's backoff; what still
+fails goes to the dead-letter sink as it was delivered (arrival time and TTL kept) with
+knativeerrordest / knativeerrorcode / knativeerrordata, or is recorded as failed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +27,8 @@ from seldon_jupyter.filters import Filter
 from seldon_jupyter.journal import DEAD_LETTERED, DELIVERED, FAILED
 
 RETRYABLE = frozenset({404, 408, 409, 429})
-ERROR_DATA_LIMIT = 1024
+ERROR_DATA_LIMIT = 1024  # base64 characters of knativeerrordata
+NOT_A_CLOUDEVENT = 502
 
 
 # No per-attempt timeout unless `delivery.timeout` says so (Knative has no default); the
@@ -45,6 +51,7 @@ class Delivery:
     delay: float | None = None
     timeout: float | None = None
     dead_letter: str | None = None
+    format: str | None = None  # "json": structured mode; otherwise binary
 
     def backoff(self, retry_number: int) -> float:
         if self.policy is None or self.delay is None:
@@ -99,70 +106,81 @@ class Dispatcher:
     def __init__(self, http: aiohttp.ClientSession) -> None:
         self.http = http
 
-    async def _post(self, url: str, event: Event, namespace: str, timeout: float
-                    ) -> tuple[int | None, bytes, dict[str, str], str | None]:
-        headers, body = events.to_binary(event)
-        headers["Prefer"] = "reply"
-        headers["Kn-Namespace"] = namespace
+    async def _post(self, url: str, event: Event, namespace: str, delivery: Delivery,
+                    passed: Mapping[str, str]) -> _Attempt:
+        headers, body = (events.to_structured(event) if delivery.format == "json"
+                         else events.to_binary(event))
+        headers = {**passed, **headers, "Prefer": "reply", "Kn-Namespace": namespace}
+        timeout = delivery.attempt_timeout
         try:
             async with self.http.post(url, data=body, headers=headers,
                                       timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
                 data = await resp.read()
-                return resp.status, data, dict(resp.headers), None
+                answer = dict(resp.headers)
+                status = resp.status
         except TimeoutError:
-            return None, b"", {}, f"no answer from {url} within {timeout:g}s"
+            return _Attempt(None, b"", {}, f"dispatch error: no answer from {url} within "
+                            f"{timeout:g}s")
         except aiohttp.ClientError as exc:
-            return None, b"", {}, f"{type(exc).__name__}: {exc}"
+            return _Attempt(None, b"", {}, f"dispatch error: {type(exc).__name__}: {exc}")
+        if not 200 <= status < 300:
+            return _Attempt(status, data, answer, f"{url} answered HTTP {status}")
+        if events.content_mode(answer) in ("binary", "structured"):
+            try:
+                return _Attempt(status, data, answer, None, events.from_http(answer, data))
+            except EventError as exc:
+                return _Attempt(NOT_A_CLOUDEVENT, data, answer,
+                                f"the reply is not a valid CloudEvent: {exc.message}",
+                                converted=True)
+        if data:
+            return _Attempt(NOT_A_CLOUDEVENT, data, answer,
+                            f"{url} answered {status} with a body that is not a CloudEvent "
+                            "(a sink must answer an empty body or a CloudEvent)",
+                            converted=True)
+        return _Attempt(status, b"", answer, None)
 
-    async def _attempts(self, url: str, event: Event, namespace: str, delivery: Delivery
-                        ) -> tuple[int, int | None, bytes, dict[str, str], str | None]:
-        attempts, code, body, error = 0, None, b"", None
-        headers: dict[str, str] = {}
+    async def _attempts(self, url: str, event: Event, namespace: str, delivery: Delivery,
+                        passed: Mapping[str, str]) -> tuple[int, _Attempt]:
+        attempts, last = 0, _Attempt(None, b"", {}, "not attempted")
         for number in range(delivery.retry + 1):
             if number:
                 await asyncio.sleep(delivery.backoff(number))
             attempts += 1
-            code, body, headers, error = await self._post(url, event, namespace,
-                                                          delivery.attempt_timeout)
-            if code is not None and 200 <= code < 300:
-                return attempts, code, body, headers, None
-            if error is None:
-                error = f"{url} answered HTTP {code}"
-            if not retryable(code):
+            last = await self._post(url, event, namespace, delivery, passed)
+            if last.error is None or not retryable(last.code):
                 break
-        return attempts, code, body, headers, error
+        return attempts, last
 
-    async def deliver(self, event: Event, route: Route) -> Outcome:
+    async def deliver(self, event: Event, route: Route, ttl: int,
+                      passed: Mapping[str, str] | None = None) -> Outcome:
         assert route.subscriber is not None
-        attempts, code, body, headers, error = await self._attempts(
-            route.subscriber, event, route.namespace, route.delivery)
-        if error is None:
-            mode = events.content_mode(headers)
-            if mode in ("binary", "structured"):
-                try:
-                    return Outcome(DELIVERED, attempts, code, None,
-                                   events.from_http(headers, body))
-                except EventError as exc:
-                    code, error = 502, f"reply is not a valid CloudEvent: {exc.message}"
-            elif body:
-                code, error = 502, ("subscriber answered with a non-empty body that is not a "
-                                    "CloudEvent; the response must be empty or a CloudEvent")
-            else:
-                return Outcome(DELIVERED, attempts, code, None)
-        return await self._dead_letter(event, route, attempts, code, body, error)
-
-    async def _dead_letter(self, event: Event, route: Route, attempts: int, code: int | None,
-                           body: bytes, error: str) -> Outcome:
+        attempts, last = await self._attempts(route.subscriber, event, route.namespace,
+                                              route.delivery, passed or {})
+        if last.error is None:
+            return Outcome(DELIVERED, attempts, last.code, None, last.reply)
         sink = route.delivery.dead_letter
         if not sink:
-            return Outcome(FAILED, attempts, code, error)
-        failed = event.with_attributes(
-            knativeerrordest=route.subscriber,
-            knativeerrorcode=str(code) if code is not None else None,
-            knativeerrordata=base64.b64encode(body[:ERROR_DATA_LIMIT]).decode() if body else None,
-        )
-        _, dl_code, _, _, dl_error = await self._attempts(sink, failed, route.namespace,
-                                                          route.delivery)
-        if dl_error is None:
-            return Outcome(DEAD_LETTERED, attempts, code, error)
-        return Outcome(FAILED, attempts, code, f"{error}; dead-letter sink failed: {dl_error}")
+            return Outcome(FAILED, attempts, last.code, last.error)
+        letter = event.with_attributes(knativebrokerttl=str(ttl))
+        if not last.converted:  # Knative's own 502 for a non-CloudEvent reply has none
+            data = last.body if last.code is not None else last.error.encode()
+            letter = letter.with_attributes(
+                knativeerrordest=route.subscriber,
+                knativeerrorcode=str(last.code if last.code is not None else 500),
+                knativeerrordata=base64.b64encode(data).decode()[:ERROR_DATA_LIMIT] or None)
+        _, dead = await self._attempts(sink, letter, route.namespace, route.delivery,
+                                       passed or {})
+        if dead.error is None:
+            return Outcome(DEAD_LETTERED, attempts, last.code, last.error)
+        return Outcome(FAILED, attempts, last.code,
+                       f"{last.error}; dead-letter sink failed: {dead.error}")
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    code: int | None  # None: no HTTP answer (connection error or timeout)
+    body: bytes
+    headers: dict[str, str]
+    error: str | None  # None: delivered
+    reply: Event | None = None
+    converted: bool = False  # a 2xx whose body is not a CloudEvent, turned into a 502

@@ -27,6 +27,9 @@ IRIS_PATTERN = re.compile(r"^gs://seldon-models/.*sklearn/iris/?$")
 SKLEARN_METHODS = ("predict_proba", "predict", "decision_function")
 
 
+WRONG_SHAPE = "Unknown data type returned as payload (must be list or np array):None"
+
+
 class BadInput(ValueError):
     """The request's data cannot be what the model takes: a client error (HTTP 400)."""
 
@@ -69,11 +72,15 @@ def local_path(uri: str) -> Path:
 
 
 def _iris_stand_in() -> Any:
+    """The public iris model as Seldon trains it (servers/sklearnserver/models/iris/
+    train.py): one-vs-rest logistic regression, liblinear, on the full bundled iris data.
+    (`multi_class="ovr"` is gone from scikit-learn; OneVsRestClassifier is the same fit.)"""
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
 
     X, y = load_iris(return_X_y=True)
-    return LogisticRegression(max_iter=1000).fit(X, y)
+    return OneVsRestClassifier(LogisticRegression(solver="liblinear")).fit(X, y)
 
 
 def load_sklearn(unit: dict[str, Any]) -> LoadedModel:
@@ -86,7 +93,8 @@ def load_sklearn(unit: dict[str, Any]) -> LoadedModel:
     if IRIS_PATTERN.match(uri):
         model = _iris_stand_in()
         note = (f"{uri} cannot be downloaded by the local backend; serving a stand-in "
-                "LogisticRegression trained on scikit-learn's bundled iris data")
+                "trained by Seldon's iris recipe (one-vs-rest liblinear logistic regression) "
+                "on scikit-learn's bundled iris data")
     else:
         if not uri:
             raise ModelError("SKLEARN_SERVER needs graph.modelUri",
@@ -117,7 +125,8 @@ def load_sklearn(unit: dict[str, Any]) -> LoadedModel:
             raise BadInput(f"SKLEARN_SERVER expects a 2-d array of numbers, got shape "
                            f"{array.shape} of {array.dtype}")
         if width is not None and array.shape[1] != width:
-            raise BadInput(f"the model expects {width} features per row, got {array.shape[1]}")
+            # what Seldon's SKLEARN_SERVER answers when predict_proba refuses the shape
+            raise BadInput(WRONG_SHAPE)
         if not np.isfinite(array).all():
             raise BadInput("the input holds NaN or infinite values")
         return fn(array)

@@ -36,6 +36,20 @@ class SeldonError(Exception):
         self.code, self.info, self.reason = code, info, reason
 
 
+def _json(body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+          ) -> web.Response:
+    """A JSON answer with `Content-Type: application/json` exactly, as the executor sends."""
+    return web.Response(status=status, body=json.dumps(body).encode(),
+                        headers={**(headers or {}), "Content-Type": "application/json"})
+
+
+def _wrapper_error(exc: SeldonError, headers: dict[str, str]) -> web.Response:
+    """python/seldon_core/flask_utils.py SeldonMicroserviceException.to_dict: status 1,
+    code -1 and the reason; the HTTP status is 400 (bad data) or 500 (internal)."""
+    return _json({"status": {"status": 1, "info": exc.info, "code": -1, "reason": exc.reason}},
+                 status=exc.code, headers=headers)
+
+
 class Predictor:
     def __init__(self, config: dict[str, Any], model: LoadedModel) -> None:
         self.config = config
@@ -123,8 +137,13 @@ class Predictor:
             data = {"names": names, "ndarray": array.tolist()}
         return {"data": data}
 
-    def _meta(self, puid: str) -> dict[str, Any]:
-        meta: dict[str, Any] = {"puid": puid, "requestPath": {self.unit["name"]: self.model.image}}
+    def _meta(self, request_meta: Any) -> dict[str, Any]:
+        """construct_response_json: puid and tags only echoed from the request's meta; the
+        executor adds requestPath (unit -> image)."""
+        meta: dict[str, Any] = {}
+        if isinstance(request_meta, dict):
+            meta.update({k: request_meta[k] for k in ("puid", "tags") if k in request_meta})
+        meta["requestPath"] = {self.unit["name"]: self.model.image}
         for key, fn in self.model.extras.items():
             meta[key] = fn()
         return meta
@@ -138,29 +157,25 @@ class Predictor:
                 body = await asyncio.to_thread(self._predict, message)
             else:
                 body = self._predict(message)
-            body["meta"] = self._meta(puid)
-            return web.json_response(body, headers=headers)
+            body["meta"] = self._meta(message.get("meta"))
+            return _json(body, headers=headers)
         except SeldonError as exc:
-            return web.json_response(
-                {"status": {"code": exc.code, "info": exc.info, "reason": exc.reason,
-                            "status": "FAILURE"}}, status=exc.code, headers=headers)
+            return _wrapper_error(exc, headers)
 
     async def feedback(self, request: web.Request) -> web.Response:
         puid = request.headers.get(PUID_HEADER) or str(uuid.uuid4())
         try:
             message = await self._message(request)
         except SeldonError as exc:
-            return web.json_response({"status": {"code": exc.code, "info": exc.info,
-                                                 "reason": exc.reason, "status": "FAILURE"}},
-                                     status=exc.code)
+            return _wrapper_error(exc, self.ce_headers(request, puid))
         self.feedback_count += 1
         reward = message.get("reward")
-        return web.json_response({"data": {"names": [], "ndarray": []},
-                                  "meta": {"puid": puid, "tags": {"reward": reward}}},
-                                 headers=self.ce_headers(request, puid))
+        return _json({"data": {"names": [], "ndarray": []},
+                      "meta": {"tags": {"reward": reward}}},
+                     headers=self.ce_headers(request, puid))
 
     async def metadata(self, _request: web.Request) -> web.Response:
-        return web.json_response({"name": self.config["predictor"],
+        return _json({"name": self.config["predictor"],
                                   "models": {self.unit["name"]: {
                                       "name": self.unit["name"], "platform": self.model.image,
                                       "versions": ["local"], "note": self.model.note}}})

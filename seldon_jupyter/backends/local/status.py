@@ -170,7 +170,7 @@ def delivery(spec: dict[str, Any] | None, namespace: str, world: World) -> tuple
         delay=check_duration(spec["backoffDelay"], "backoffDelay")
         if spec.get("backoffDelay") else None,
         timeout=check_duration(spec["timeout"], "timeout") if spec.get("timeout") else None,
-        dead_letter=dead_letter,
+        dead_letter=dead_letter, format=spec.get("format"),
     ), why
 
 

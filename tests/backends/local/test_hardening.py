@@ -76,7 +76,7 @@ def test_predictor_answers_4xx_with_a_seldon_reason_or_200(targets, request):
     assert resp.status_code in (200, 400, 413), (resp.status_code, resp.text)
     if resp.status_code == 400:
         status = resp.json()["status"]
-        assert status["status"] == "FAILURE" and status["info"]
+        assert status["status"] == 1 and status["code"] == -1 and status["info"]
 
 
 @pytest.mark.slow

@@ -1,0 +1,69 @@
+"""The broker ingress's HTTP edge, answering as Knative's does.
+
+knative/eventing `pkg/broker/ingress/ingress_handler.go`: every answer carries
+`Allow: POST, OPTIONS`; OPTIONS is 200 with the WebHook headers; other methods 405; `/` is
+404 and a path that is not `/<namespace>/<broker>` (a trailing slash allowed) 400; the
+event is parsed and validated before the broker is looked up (a malformed event is 400
+even for an unknown broker, a valid one 404); 202 on success. The headers Knative passes
+on to subscribers are picked here and journaled with the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from seldon_jupyter import events
+from seldon_jupyter.errors import EventError
+
+ALLOW = {"Allow": "POST, OPTIONS"}
+WEBHOOK = {"WebHook-Allowed-Origin": "*", "WebHook-Allowed-Rate": "*"}
+# pkg/utils/headers.go PassThroughHeaders: these, and every Knative-* / X-B3-* header
+PASS_THROUGH = frozenset({"x-request-id", "retry-after", "traceparent", "tracestate"})
+PASS_PREFIXES = ("knative-", "x-b3-")
+
+Ingest = Callable[[events.Event, str, str, dict[str, str]], Awaitable[tuple[int, int]]]
+
+
+def passed_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request headers a Knative broker forwards to subscribers."""
+    return {k: v for k, v in headers.items()
+            if k.lower() in PASS_THROUGH or k.lower().startswith(PASS_PREFIXES)}
+
+
+def _answer(status: int, text: str = "", **headers: str) -> web.Response:
+    return web.Response(status=status, text=text or None, headers={**ALLOW, **headers})
+
+
+def target(path: str) -> tuple[str, str] | web.Response:
+    """(namespace, broker) of an ingress path, or the answer for a bad path."""
+    if path in ("", "/"):
+        return _answer(404, "404 page not found\n")
+    trimmed = path[1:-1] if path.endswith("/") else path[1:]
+    parts = trimmed.split("/")
+    if len(parts) != 2 or not all(parts):
+        return _answer(400, f"malformed request path {path!r}: expected "
+                       "/<namespace>/<broker>\n")
+    return parts[0], parts[1]
+
+
+async def handle(request: web.Request, brokers: set[str], ingest: Ingest) -> web.Response:
+    if request.method == "OPTIONS":
+        return web.Response(status=200, headers={**ALLOW, **WEBHOOK})
+    if request.method != "POST":
+        return _answer(405, "only POST is allowed on a broker ingress\n")
+    where = target(request.path)
+    if isinstance(where, web.Response):
+        return where
+    namespace, name = where
+    try:
+        event = events.from_http(request.headers, await request.read())
+    except EventError as exc:
+        return _answer(400, f"malformed CloudEvent: {exc}\n")
+    if f"{namespace}/{name}" not in brokers:
+        return _answer(404, f"broker {namespace}/{name} not found\n")
+    seq, ttl = await ingest(event, namespace, name, passed_headers(request.headers))
+    if ttl <= 0:
+        return _answer(400, "event dropped: TTL exhausted\n")
+    return _answer(202, **{"X-Seldon-Jupyter-Seq": str(seq)})
