@@ -102,7 +102,12 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(400, {"error": "not a CloudEvent: binary mode needs ce-id, ce-type, "
                                        "ce-source and ce-specversion headers"})
             return
-        self._reply(202, {"seq": self.store.add(headers, body)})
+        self.store.add(headers, body)
+        # a sink answers 2xx with an EMPTY body: Knative's broker-filter turns any other
+        # body that is not a CloudEvent into a 502 and retries it (filter_handler.go)
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self) -> None:  # noqa: N802
         url = urlparse(self.path)

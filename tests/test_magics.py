@@ -93,7 +93,9 @@ def test_batch_count_and_array_payloads(ip, ns):
     one = run(ip, "%seldon_send arr --type arrays --batch --kind tensor --wait 10")
     assert one.sent == 1
     data = json.loads(one.responses["data"][0])
-    assert data == {"data": {"tensor": {"shape": [2, 4], "values": list(range(8))}}}
+    # the kit sets meta.puid to the event's id on messages it builds (Seldon echoes it)
+    assert data == {"data": {"tensor": {"shape": [2, 4], "values": list(range(8))}},
+                    "meta": {"puid": one.ids[0]}}
     ip.user_ns["msg"] = {"hello": "world"}
     three = run(ip, "%seldon_send msg --type hello --count 3 --structured --wait 10")
     assert three.sent == 3 and len(three.responses) == 3

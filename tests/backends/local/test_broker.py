@@ -166,8 +166,7 @@ def test_response_event_carries_seldon_attributes(session):
     session.apply(resources.trigger("req", namespace=ns,
                                     filter={"type": request_type("iris", ns)}, deployment="iris"))
     collector(session, "display", type=response_type("iris", ns), source="seldon.iris")
-    session.send({"data": {"ndarray": [[1, 2, 3, 4]]}}, type=request_type("iris", ns),
-                 specversion="0.3")
+    session.send([[1, 2, 3, 4]], type=request_type("iris", ns), specversion="0.3")
     frame = session.responses(wait=20, count=1)
     row = frame.iloc[0]
     assert row["type"] == f"seldon.iris.{ns}.response" and row["source"] == "seldon.iris"
