@@ -75,8 +75,10 @@ def check_walkthrough(nb: nbformat.NotebookNode) -> None:
     assert "sent 2 event(s)" in tagged(nb, "more-sends")
     assert "2 response(s) collected" in tagged(nb, "more-sends")
     assert has_html(nb, "responses")
-    assert tagged(nb, "check").strip() == (
-        "2 responses to the last two requests; probabilities sum to [1.0]")
+    check = tagged(nb, "check").strip().splitlines()
+    assert check[0] == "2 responses to the last two requests; probabilities sum to [1.0]"
+    # the notebook itself asserts the upstream values within 1e-9; here, that it said so
+    assert check[1].startswith("matches the Seldon notebook's probabilities: [0.00069851945")
 
 
 def test_01_walkthrough(tmp_path, home):
