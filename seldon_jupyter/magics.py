@@ -11,69 +11,19 @@ import json
 import time
 from typing import Any
 
-import pandas as pd
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 from traitlets import observe
 
-from seldon_jupyter import resources, tables
+from seldon_jupyter import magic_args, resources, tables
 from seldon_jupyter.backends.base import Resource
 from seldon_jupyter.events import Event
 from seldon_jupyter.naming import request_type
 from seldon_jupyter.results import BackendInfo, ResourceTable, SendReport, YamlText
 from seldon_jupyter.session import Session
 from seldon_jupyter.settings import SettingsTraits
-
-_quiet = argument("-q", "--quiet", action="store_true", help="return nothing")
-_out = argument("-o", "--out", metavar="VAR", help="also store the result in variable VAR")
-
-
-def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{what} must look like key=value, got {item!r}")
-        out[key] = value
-    return out
-
-
-_NONE = object()
-
-
-def _leading_literal(line: str) -> tuple[Any, str]:
-    """A JSON literal at the start of the line (`[[1, 2, 3, 4]] --to iris`) and the rest."""
-    text = line.lstrip()
-    if not text.startswith(("[", "{")):
-        return _NONE, line
-    try:
-        value, end = json.JSONDecoder().raw_decode(text)
-    except ValueError as exc:
-        raise UsageError(f"the payload {text.split()[0]!r} is not valid JSON: {exc}") from None
-    return value, text[end:]
-
-
-def _since(value: str | None, last: float | None) -> Any:
-    if value is None:
-        return None
-    if value == "last":
-        if last is None:
-            raise UsageError("--since last needs an earlier %seldon_send in this kernel")
-        return last
-    try:
-        return float(value)  # epoch seconds, e.g. from time.time()
-    except ValueError:
-        pass
-    try:
-        return time.time() - pd.Timedelta(value).total_seconds()
-    except ValueError:
-        try:
-            return pd.Timestamp(value)
-        except ValueError:
-            raise UsageError(f"--since {value!r}: give 'last', a duration like 30s or 5min, "
-                             "or a timestamp") from None
 
 
 @magics_class
@@ -153,8 +103,8 @@ class SeldonMagics(Magics, SettingsTraits):
     @argument("--no-wait", action="store_true", help="do not wait for Ready")
     @argument("--timeout", type=float, help="seconds to wait for Ready")
     @argument("--dry-run", action="store_true", help="show the manifests, apply nothing")
-    @_quiet
-    @_out
+    @magic_args.quiet
+    @magic_args.out
     def seldon_apply(self, line: str, cell: str) -> Any:
         """Apply the YAML manifests in the cell (one or more documents) and wait for Ready."""
         return self._apply(cell, parse_argstring(self.seldon_apply, line))
@@ -169,15 +119,15 @@ class SeldonMagics(Magics, SettingsTraits):
     @argument("--no-wait", action="store_true", help="do not wait for Available")
     @argument("--timeout", type=float, help="seconds to wait")
     @argument("--dry-run", action="store_true", help="print the YAML instead of applying")
-    @_quiet
-    @_out
+    @magic_args.quiet
+    @magic_args.out
     def seldon_deploy(self, line: str) -> Any:
         """Deploy a SeldonDeployment serving one model (the built-in iris by default)."""
         args = parse_argstring(self.seldon_deploy, line)
         manifest = resources.seldon_deployment(
             args.name, model_uri=args.model_uri, implementation=args.implementation,
             namespace=self.session.namespace, predictor=args.predictor,
-            parameters=_pairs(args.param, "--param") or None)
+            parameters=magic_args.pairs(args.param, "--param") or None)
         return self._apply(manifest, args)
 
     @line_magic
@@ -193,14 +143,14 @@ class SeldonMagics(Magics, SettingsTraits):
     @argument("--backoff-delay", help="ISO-8601 delay, e.g. PT0.2S")
     @argument("--dead-letter", metavar="URI", help="dead-letter sink URI")
     @argument("--dry-run", action="store_true", help="print the YAML instead of applying")
-    @_quiet
-    @_out
+    @magic_args.quiet
+    @magic_args.out
     def seldon_trigger(self, line: str) -> Any:
         """Create a Trigger on the broker whose subscriber is a deployment, service or URI."""
         args = parse_argstring(self.seldon_trigger, line)
         if not (args.to or args.service or args.uri):
             raise UsageError("give a subscriber: --to SDEP, --service NAME or --uri URL")
-        flt = {**_pairs(args.filter, "--filter"),
+        flt = {**magic_args.pairs(args.filter, "--filter"),
                **{k: v for k, v in (("type", args.type), ("source", args.source)) if v}}
         delivery = {k: v for k, v in (("retry", args.retry), ("backoffDelay", args.backoff_delay))
                     if v is not None}
@@ -220,8 +170,8 @@ class SeldonMagics(Magics, SettingsTraits):
     @argument("--type", help="collect events of this type")
     @argument("--source", help="collect events from this source")
     @argument("--dry-run", action="store_true", help="print the YAML instead of applying")
-    @_quiet
-    @_out
+    @magic_args.quiet
+    @magic_args.out
     def seldon_collect(self, line: str) -> Any:
         """Create a collector (event-display or the kit's sink) and a Trigger feeding it."""
         args = parse_argstring(self.seldon_collect, line)
@@ -260,13 +210,13 @@ class SeldonMagics(Magics, SettingsTraits):
     @argument("--count", type=int, default=1, help="send the payload this many times")
     @argument("--rate", type=float, help="events per second")
     @argument("--wait", type=float, help="seconds to wait for the responses")
-    @_quiet
-    @_out
+    @magic_args.quiet
+    @magic_args.out
     def seldon_send(self, line: str, cell: str | None = None) -> Any:
         """Send CloudEvents to the broker: one per row of an array/DataFrame, or one payload."""
-        literal, line = _leading_literal(line)
+        literal, line = magic_args.leading_literal(line)
         args = parse_argstring(self.seldon_send, line)
-        if literal is not _NONE:
+        if literal is not magic_args.NONE:
             if args.payload is not None:
                 raise UsageError(f"give one payload: a JSON literal or a variable, not both "
                                  f"({args.payload!r})")
@@ -278,7 +228,7 @@ class SeldonMagics(Magics, SettingsTraits):
             raise UsageError("give --type TYPE or --to SDEP")
         if args.count < 1:
             raise UsageError("--count must be at least 1")
-        payload = literal if literal is not _NONE else self._payload(args.payload, cell)
+        payload = literal if literal is not magic_args.NONE else self._payload(args.payload, cell)
         attrs = {"source": args.source, "specversion": args.specversion}
         started = self._last_send = time.time()
         if tables.is_rows(payload) and not args.batch:
@@ -313,22 +263,22 @@ class SeldonMagics(Magics, SettingsTraits):
     @argument("--count", type=int, help="how many responses to wait for")
     @argument("--explode", action="store_true", help="one row per prediction row")
     @argument("--all-namespaces", action="store_true", help="not only this namespace")
-    @_quiet
-    @_out
+    @magic_args.quiet
+    @magic_args.out
     def seldon_responses(self, line: str) -> Any:
         """The collected response events as a pandas DataFrame."""
         args = parse_argstring(self.seldon_responses, line)
-        frame = self.session.responses(type=args.type, source=args.source,
-                                       since=_since(args.since, self._last_send), wait=args.wait,
-                                       count=args.count, explode=args.explode,
+        since = magic_args.since(args.since, self._last_send)
+        frame = self.session.responses(type=args.type, source=args.source, since=since,
+                                       wait=args.wait, count=args.count, explode=args.explode,
                                        all_namespaces=args.all_namespaces)
         return self._result(args, frame)
 
     @line_magic
     @magic_arguments()
     @argument("kind", nargs="?", help="only this kind (sdep, trigger, broker, svc...)")
-    @_quiet
-    @_out
+    @magic_args.quiet
+    @magic_args.out
     def seldon_status(self, line: str) -> Any:
         """Brokers, triggers, deployments and sinks with their state and addresses."""
         args = parse_argstring(self.seldon_status, line)
@@ -339,7 +289,7 @@ class SeldonMagics(Magics, SettingsTraits):
     @magic_arguments()
     @argument("kind", help="sdep, trigger, broker, service or deployment")
     @argument("names", nargs="+", help="resource name(s)")
-    @_quiet
+    @magic_args.quiet
     def seldon_delete(self, line: str) -> Any:
         """Delete resources by kind and name."""
         args = parse_argstring(self.seldon_delete, line)

@@ -246,17 +246,17 @@ class Session:
         """
         path = self.backend.journal_path()
         namespace = None if all_namespaces else self.namespace
-        self.backend.collect(namespace or self.namespace, force=True)
+        self.backend.collect(namespace, force=True)
         if wait:
             deadline = time.monotonic() + wait
             need = count or 1
             while (journal_reader.count_responses(path, type=type, since=since, sink=sink,
-                                         namespace=namespace) < need
+                                                  namespace=namespace) < need
                    and time.monotonic() < deadline):
                 time.sleep(POLL)
-                self.backend.collect(namespace or self.namespace)
-        return journal_reader.responses(path, type=type, source=source, since=since, sink=sink,
-                               namespace=namespace, explode=explode)
+                self.backend.collect(namespace)
+        return journal_reader.responses(path, type=type, source=source, since=since,
+                                        sink=sink, namespace=namespace, explode=explode)
 
     def events(self, **filters: Any) -> pd.DataFrame:
         """Everything the brokers of this namespace took in (and dropped), from the journal."""

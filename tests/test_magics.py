@@ -10,6 +10,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from sklearn.datasets import load_iris
 
+from seldon_jupyter import resources
 from seldon_jupyter.results import BackendInfo, ResourceTable, SendReport, YamlText
 
 
@@ -147,3 +148,42 @@ def test_config_traits_are_settable(ip):
     magics = next(m for m in ip.configurables if type(m).__name__ == "SeldonMagics")
     assert magics.timeout == 5.0
     run(ip, "%config SeldonMagics.timeout = 120.0")
+
+
+# -- the fast layer: usage errors and literals over the FakeBackend ----------------------------
+
+
+@pytest.fixture
+def fake_ip(shell, fake):
+    from seldon_jupyter.magics import SeldonMagics
+
+    magics = next(m for m in shell.configurables if isinstance(m, SeldonMagics))
+    saved = magics._session
+    magics._session = fake
+    yield shell
+    magics._session = saved
+
+
+def test_send_takes_json_literals_on_the_line(fake_ip, fake):
+    fake.ensure_broker()
+    fake.apply(resources.trigger("all", namespace="fast", service="sink"))
+    rows = run(fake_ip, "%seldon_send [[1, 2, 3, 4], [5, 6, 7, 8]] --type t")
+    one = run(fake_ip, '%seldon_send {"data": {"ndarray": [[1, 2]]}} --type t')
+    assert (rows.sent, one.sent) == (2, 1)
+    sent = fake.responses(sink="fast/sink")
+    assert json.loads(sent["data"].iloc[-1]) == {"data": {"ndarray": [[1, 2]]}}
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("%seldon_send [[1, 2 --type t", "is not valid JSON"),
+    ("%seldon_send nothing_here --type t", "no variable named 'nothing_here'"),
+    ("%seldon_send [[1]] x --type t", "give one payload"),
+    ("%seldon_send [[1]]", "give --type TYPE or --to SDEP"),
+    ("%seldon_trigger t --type x", "give a subscriber"),
+    ("%seldon_trigger t --filter nokey --uri http://x/", "key=value"),
+    ("%seldon_responses --since yesterday-ish", "--since 'yesterday-ish'"),
+])
+def test_usage_errors_say_what_to_do(fake_ip, line, message):
+    result = fake_ip.run_cell(line, store_history=False)
+    assert not result.success
+    assert message in str(result.error_in_exec or result.error_before_exec)

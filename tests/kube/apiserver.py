@@ -125,7 +125,7 @@ class ApiServer:
 
     async def handle(self, request: web.Request) -> web.Response:
         group = request.match_info.get("group")
-        ns, name = request.match_info["ns"], request.match_info.get("name")
+        ns, name = request.match_info.get("ns"), request.match_info.get("name")
         plural = request.match_info["plural"]
         kind = (GROUPS.get(group, {}) if group else CORE).get(plural)
         verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update",
@@ -143,7 +143,8 @@ class ApiServer:
         key = (plural, ns, name or "")
         if request.method == "GET" and not name:
             items = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")}
-                     for (p, n, _), o in sorted(self.objects.items()) if p == plural and n == ns
+                     for (p, n, _), o in sorted(self.objects.items()) if p == plural
+                     and (ns is None or n == ns)
                      and _selected(o["metadata"].get("labels") or {},
                                    request.query.get("labelSelector"))]
             return web.json_response({"kind": f"{kind}List", "apiVersion": "v1", "items": items,
@@ -275,6 +276,9 @@ class ApiServer:
                              self.proxy)
         app.router.add_route("GET", core + "/{name}/log", self.handle)
         app.router.add_get("/version", self.version_info)
+        # cluster-wide lists (every namespace): no namespace segment
+        app.router.add_get(r"/apis/{group}/{version}/{plural}", self.handle)
+        app.router.add_get(r"/api/v1/{plural}", self.handle)
         for base in (crud, core):
             app.router.add_route("*", base, self.handle)
             app.router.add_route("*", base + "/{name}", self.handle)

@@ -94,3 +94,28 @@ def test_invalid_json_is_a_wrapper_bad_data_error(iris):
     status = answer.json()["status"]
     assert (status["status"], status["code"], status["reason"]) == (
         1, -1, "MICROSERVICE_BAD_DATA")
+
+
+def test_the_seeds_uri_override_and_its_predicions_typo(session):
+    # docs streaming/knative_eventing.md "Overriding URI": subscriber.uri through the Istio
+    # gateway (/seldon/<ns>/<sdep>/...). The docs' path says `predicions`: the executor's
+    # router answers 404 ("404 page not found"), which Knative retries, then gives up.
+    from seldon_jupyter import resources
+    from tests.protocol.conftest import settled
+
+    ns = session.namespace
+    session.deploy("iris-deployment")
+    gateway = f"http://istio-ingressgateway/seldon/{ns}/iris-deployment/api/v1.0"
+    for name, path in (("typo", "predicions"), ("right", "predictions")):
+        session.apply(resources.trigger(name, namespace=ns, uri=f"{gateway}/{path}",
+                                        filter={"type": f"seed.{name}"},
+                                        delivery={"retry": 1}), wait=True, timeout=60)
+    session.apply(resources.collector_manifests(
+        "display", namespace=ns, filter={"type": f"seldon.iris-deployment.{ns}.response"}),
+        wait=True, timeout=60)
+    session.send([[1, 2, 3, 4]], type="seed.typo", specversion="0.3")
+    failed = settled(session, "failed")
+    assert (int(failed["code"].iloc[0]), int(failed["attempts"].iloc[0])) == (404, 2)
+    sent = session.send([[1, 2, 3, 4]], type="seed.right", specversion="0.3")
+    frame = session.responses(wait=20, count=1)
+    assert list(frame["request_id"]) == [sent.id]

@@ -105,3 +105,32 @@ def test_topology_and_dashboard(session, deployed):
                                                      "Topology"]
     tabs.selected_index = 4  # the observer refreshes the tab synchronously
     assert "iris-responses" in tabs.children[4].view.value
+
+
+# -- the fast layer over the FakeBackend --------------------------------------------------------
+
+
+def test_fake_dashboard_topology_and_responses(fake):
+    from seldon_jupyter import resources
+    from seldon_jupyter.naming import request_type, response_type
+
+    fake.ensure_broker()
+    fake.deploy("iris")
+    fake.apply([resources.trigger("iris-requests", namespace="fast", deployment="iris",
+                                  filter={"type": request_type("iris", "fast")}),
+                *resources.collector_manifests("iris-responses", namespace="fast", filter={
+                    "type": response_type("iris", "fast")})])
+    topo = TopologyPanel(fake)
+    assert "Trigger <b>iris-requests</b>" in topo.view.value
+    assert f"reply <code>{response_type('iris', 'fast')}</code>" in topo.view.value
+    responses = ResponsesPanel(fake, live=False)
+    try:
+        assert "no responses yet" in responses.table.value
+        fake.send_many([[1, 2, 3, 4]] * 3, type=request_type("iris", "fast"))
+        responses.refresh()
+        assert responses.table.value.count("<tr>") == 3  # one body row per response
+    finally:
+        responses.close()
+    tabs = dashboard(fake, live=False)
+    tabs.selected_index = 4
+    assert "iris-responses" in tabs.children[4].view.value

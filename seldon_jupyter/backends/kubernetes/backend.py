@@ -37,12 +37,15 @@ COLLECT_EVERY = 0.3  # seconds: the least time between two pulls from the cluste
 INGRESS = ("knative-eventing", "broker-ingress")
 
 
-def path(kind: str, namespace: str, name: str | None = None) -> str:
+def path(kind: str, namespace: str | None, name: str | None = None) -> str:
+    """The REST path of a kind in a namespace (namespace None: the cluster-wide list)."""
     try:
         prefix, plural = KINDS[kind]
     except KeyError:
         raise ManifestError(f"the kubernetes backend does not manage {kind!r}",
                             hint=f"supported: {', '.join(KINDS)}") from None
+    if namespace is None:
+        return f"{prefix}/{plural}"
     return f"{prefix}/namespaces/{namespace}/{plural}" + (f"/{name}" if name else "")
 
 
@@ -90,12 +93,13 @@ class KubernetesBackend:
 
     def list(self, namespace: str | None = None) -> list[Resource]:
         """Brokers, Triggers and SeldonDeployments, plus the Deployments, Services and
-        ConfigMaps the kit labelled as its own (the namespace's others are not ours)."""
-        ns = namespace or self.default_namespace
+        ConfigMaps the kit labelled as its own (the namespace's others are not ours).
+        `namespace=None` lists every namespace (the cluster-wide list paths)."""
         found: list[Resource] = []
         for kind in (*LISTED, *SUPPORT):
             query = [("labelSelector", MANAGED)] if kind in SUPPORT else None
-            for item in self.api.request("GET", path(kind, ns), query=query).get("items", []):
+            for item in self.api.request("GET", path(kind, namespace), query=query).get(
+                    "items", []):
                 item.setdefault("kind", kind)
                 found.append(summarize(item))
         return found
@@ -122,8 +126,12 @@ class KubernetesBackend:
                           verify=verify)
 
     def collect(self, namespace: str | None = None, *, force: bool = False) -> int:
-        """Pull new events from the namespace's sinks into the journal (rate-limited)."""
-        ns = namespace or self.default_namespace
+        """Pull new events from the namespace's sinks into the journal (rate-limited);
+        `namespace=None`: the sinks of every namespace the kit has a collector in."""
+        if namespace is None:
+            spaces = {r.namespace for r in self.list(None) if r.kind == "Service"}
+            return sum(self.collect(ns, force=force) for ns in sorted(spaces))
+        ns = namespace
         now = time.monotonic()
         if not force and now - self._collected.get(ns, -COLLECT_EVERY) < COLLECT_EVERY:
             return 0

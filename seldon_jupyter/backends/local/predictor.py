@@ -192,7 +192,14 @@ class Predictor:
         app.router.add_get("/api/v1.0/metadata", self.metadata)
         for path in ("/ready", "/live", "/health/ping"):
             app.router.add_get(path, self.ready)
+        app.router.add_route("*", "/{tail:.*}", self.not_found)
         return app
+
+    async def not_found(self, _request: web.Request) -> web.Response:
+        # the executor's Go router answers an unknown path (e.g. the docs' `predicions`)
+        # with net/http's plain 404; Knative retries a 404
+        return web.Response(status=404, body=b"404 page not found\n",
+                            headers={"Content-Type": "text/plain; charset=utf-8"})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -104,10 +104,24 @@ def broker_status(m: dict[str, Any], world: World) -> dict[str, Any]:
                                       "the local broker process is not running")]}
 
 
+def _istio_gateway(parts: Any, world: World) -> str | None:
+    """Seldon's Istio VirtualService: /seldon/<ns>/<sdep>/... on the ingress gateway goes to
+    the deployment's first predictor (which serves that prefix itself)."""
+    segments = parts.path.split("/")
+    if len(segments) < 4 or segments[1] != "seldon":
+        return None
+    views = world.predictors.get((segments[2], segments[3])) or []
+    port = next((v.port for v in views if v.port), None)
+    return None if port is None else urlunsplit(("http", f"127.0.0.1:{port}", parts.path,
+                                                 parts.query, ""))
+
+
 def _resolve_host(url: str, world: World) -> str:
     """Map cluster DNS names (svc.cluster.local) onto the local processes."""
     parts = urlsplit(url)
     labels = (parts.hostname or "").split(".")
+    if labels[0] == "istio-ingressgateway" and labels[1:2] in ([], ["istio-system"]):
+        return _istio_gateway(parts, world) or url
     if len(labels) < 2 or labels[2:] not in ([], ["svc"], ["svc", "cluster", "local"]):
         return url
     host, ns = labels[0], labels[1]

@@ -182,3 +182,15 @@ def test_the_cli_drives_the_kubernetes_backend(apiserver, tmp_path, capsys):
     assert main([*common, "get"]) == 0
     out = capsys.readouterr().out
     assert "Broker" in out and "team-a" in out and "Ready" in out
+
+
+def test_all_namespaces_is_the_cluster_wide_list(kube):
+    # Backend protocol: list(None) is every namespace; on a cluster, the list path with no
+    # namespace segment (kube-apiserver's cluster-scoped list of a namespaced resource)
+    server, session = kube
+    session.apply(resources.broker(namespace="team-a"))
+    session.apply(resources.broker(namespace="team-b"))
+    assert [r.namespace for r in session.status("broker")] == ["team-a"]
+    everywhere = session.status("broker", all_namespaces=True)
+    assert sorted(r.namespace for r in everywhere) == ["team-a", "team-b"]
+    assert ("GET", "/apis/eventing.knative.dev/v1/brokers") in server.calls
