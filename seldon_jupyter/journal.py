@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS responses (
     received_at REAL NOT NULL, event_seq INTEGER,
     names TEXT, nrows INTEGER, row0 TEXT);
 CREATE INDEX IF NOT EXISTS responses_type ON responses (type);
+CREATE TABLE IF NOT EXISTS attempts (
+    event_seq INTEGER NOT NULL, trigger TEXT NOT NULL, target TEXT NOT NULL,
+    number INTEGER NOT NULL, url TEXT NOT NULL, started_at REAL NOT NULL,
+    duration_ms REAL NOT NULL, waited_s REAL NOT NULL, code INTEGER, error TEXT, answer BLOB);
+CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_seq);
+CREATE INDEX IF NOT EXISTS events_parent ON events (parent_seq);
 CREATE TABLE IF NOT EXISTS cursors (
     sink TEXT NOT NULL, origin TEXT NOT NULL, position INTEGER NOT NULL,
     PRIMARY KEY (sink, origin));
@@ -175,12 +181,19 @@ def insert_event(event: Event, *, namespace: str, broker: str, ttl: int | None,
 
 
 def finish_delivery(seq: int, trigger: str, *, state: str, attempts: int, code: int | None,
-                    error: str | None) -> Op:
+                    error: str | None, tries: Iterable[Any] = ()) -> Op:
+    """A delivery's final state, and each HTTP attempt it took (dispatch.Try records)."""
+    rows = [(seq, trigger, t.target, t.number, t.url, t.started_at, t.duration_ms, t.waited_s,
+             t.code, t.error, t.answer) for t in tries]
+
     def op(conn: sqlite3.Connection) -> None:
         conn.execute(
             "UPDATE deliveries SET state=?, attempts=?, code=?, error=?, updated_at=?"
             " WHERE event_seq=? AND trigger=?",
             (state, attempts, code, error, time.time(), seq, trigger))
+        conn.executemany("INSERT INTO attempts (event_seq, trigger, target, number, url,"
+                         " started_at, duration_ms, waited_s, code, error, answer)"
+                         " VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     return op
 

@@ -261,3 +261,57 @@ def cursor_position(path: Path, sink: str, origin: str) -> int:
     rows = read_rows(path, "SELECT position FROM cursors WHERE sink=? AND origin=?",
                      [sink, origin])
     return int(rows[0][0]) if rows else 0
+
+
+# -- one event's story (trace, explain, failures) -----------------------------------------------
+
+_EVENT_COLUMNS = ("seq", "id", "type", "source", "namespace", "broker", "attributes", "data",
+                  "received_at", "ttl", "parent_seq", "via_trigger", "status", "reason")
+
+
+def find_event(path: Path, event_id: str | None, *, namespace: str | None = None) -> int | None:
+    """The seq of the newest event with this id (None: the newest one sent from outside)."""
+    where, params = _where([("id = ?", event_id), ("namespace = ?", namespace)])
+    if event_id is None:
+        where += (" AND" if where else " WHERE") + " parent_seq IS NULL"
+    rows = read_rows(path, "SELECT max(seq) FROM events" + where, params)
+    return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def event_story(path: Path, seq: int) -> dict[str, Any] | None:
+    """Everything the journal knows of one event: its row, deliveries, attempts, the
+    events it caused (replies) and where collectors took it."""
+    rows = read_rows(path, f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE seq = ?",
+                     [seq])
+    if not rows:
+        return None
+    event = dict(zip(_EVENT_COLUMNS, rows[0], strict=True))
+    event["attributes"] = json.loads(event["attributes"])
+    event["data"] = bytes(event["data"] or b"")
+    deliveries = read_rows(path, "SELECT trigger, state, attempts, code, error, updated_at"
+                           " FROM deliveries WHERE event_seq = ? ORDER BY trigger", [seq])
+    attempts = read_rows(path, "SELECT trigger, target, number, url, started_at, duration_ms,"
+                         " waited_s, code, error, answer FROM attempts WHERE event_seq = ?"
+                         " ORDER BY started_at", [seq])
+    children = read_rows(path, "SELECT seq FROM events WHERE parent_seq = ? ORDER BY seq", [seq])
+    collected = read_rows(path, "SELECT sink, received_at FROM responses WHERE event_seq = ?",
+                          [seq])
+    return {"event": event,
+            "deliveries": [dict(zip(("trigger", "state", "attempts", "code", "error",
+                                     "updated_at"), d, strict=True)) for d in deliveries],
+            "attempts": [dict(zip(("trigger", "target", "number", "url", "started_at",
+                                   "duration_ms", "waited_s", "code", "error", "answer"), a,
+                                  strict=True)) for a in attempts],
+            "children": [int(c[0]) for c in children],
+            "collected": [{"sink": s, "received_at": t} for s, t in collected]}
+
+
+def unrouted(path: Path, *, namespace: str | None = None) -> list[dict[str, Any]]:
+    """Accepted events that no Trigger took (no delivery row), and dropped events."""
+    where, params = _where([("e.namespace = ?", namespace)])
+    rows = read_rows(path, "SELECT e.seq, e.id, e.type, e.source, e.status, e.reason,"
+                     " e.received_at, e.attributes FROM events e" + where
+                     + (" AND" if where else " WHERE") + " NOT EXISTS (SELECT 1 FROM"
+                     " deliveries d WHERE d.event_seq = e.seq) ORDER BY e.seq", params)
+    keys = ("seq", "id", "type", "source", "status", "reason", "received_at", "attributes")
+    return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -15,7 +15,16 @@ from typing import Any
 import pandas as pd
 import requests
 
-from seldon_jupyter import _loop, backends, events, journal_reader, resources, sender, tables
+from seldon_jupyter import (
+    _loop,
+    backends,
+    debugging,
+    events,
+    journal_reader,
+    resources,
+    sender,
+    tables,
+)
 from seldon_jupyter.backends.base import Backend, Resource
 from seldon_jupyter.errors import (
     EventError,
@@ -24,7 +33,9 @@ from seldon_jupyter.errors import (
     SeldonJupyterError,
 )
 from seldon_jupyter.events import Event
+from seldon_jupyter.explain import Explanation
 from seldon_jupyter.settings import DEFAULT_TIMEOUT
+from seldon_jupyter.trace import Trace
 
 DEFAULT_SOURCE = "seldon-jupyter"
 FEED_LIMIT = 200
@@ -280,3 +291,39 @@ class Session:
         return journal_reader.recent(self.backend.journal_path(), after_event=after_event,
                                      after_response=after_response, limit=limit,
                                      namespace=self.namespace)
+
+    # -- debugging (seldon_jupyter.debugging) -------------------------------------------------
+
+    def trace(self, event: Any = "last") -> Trace:
+        """Why an event went where it went: every Trigger's verdict, each delivery attempt,
+        the dead-letter outcome and the replies it caused (an id, an Event or "last")."""
+        return debugging.trace(self, event)
+
+    def explain(self, type: str | None = None, source: str | None = None,  # noqa: A002
+                *, broker: str | None = None, extensions: Mapping[str, str] | None = None,
+                **attributes: str) -> Explanation:
+        """Which Triggers would take an event with these attributes, and why not the others,
+        nearest miss first (client-side on a cluster, from the Triggers' specs)."""
+        return debugging.explain_event(
+            self, {"type": type, "source": source, **(extensions or {}), **attributes}, broker)
+
+    def dead_letters(self) -> pd.DataFrame:
+        """Dead-lettered events: destination, knativeerrorcode, decoded knativeerrordata."""
+        return debugging.dead_letters(self)
+
+    def failures(self) -> pd.DataFrame:
+        """Events no Trigger took (with the nearest miss), dropped events, failed and
+        dead-lettered deliveries, with their reasons."""
+        return debugging.failures(self)
+
+    def replay(self, items: Any, *, to: str | None = None, type: str | None = None,  # noqa: A002
+               rate: float | None = None, new_ids: bool = True,
+               progress: Callable[[int, int], None] | None = None) -> sender.SendSummary:
+        """Re-send journaled events (ids, a DataFrame of them, or Events), optionally to
+        another broker (`to`) or as another type; each carries `replayof` = the original."""
+        return debugging.replay(self, items, to=to, type=type, rate=rate, new_ids=new_ids,
+                                progress=progress)
+
+    def dead_letter_sink(self, triggers: Iterable[str] | None = None) -> list[Resource]:
+        """Create the kit's collector as a dead-letter sink and wire Triggers to it."""
+        return debugging.dead_letter_sink(self, triggers)

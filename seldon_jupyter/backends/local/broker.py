@@ -174,7 +174,7 @@ class Broker:
     async def _finish(self, seq: int, route: Route, outcome: Outcome, ttl: int) -> None:
         done = journal.finish_delivery(seq, route.key, state=outcome.state,
                                        attempts=outcome.attempts, code=outcome.code,
-                                       error=outcome.error)
+                                       error=outcome.error, tries=outcome.tries)
         if outcome.reply is None:
             await self.journal.run(done)
             return

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -94,6 +95,25 @@ class Outcome:
     code: int | None
     error: str | None
     reply: Event | None = None
+    tries: tuple[Try, ...] = ()  # every attempt, the dead-letter sink's included
+
+
+@dataclass(frozen=True)
+class Try:
+    """One HTTP attempt, as the trace shows it."""
+
+    target: str  # "subscriber" or "dead-letter"
+    url: str
+    number: int
+    started_at: float
+    duration_ms: float
+    waited_s: float  # the backoff slept before this attempt
+    code: int | None
+    error: str | None
+    answer: bytes  # what the subscriber answered (or the error text), at most SNIPPET bytes
+
+
+SNIPPET = 768  # bytes: what 1024 base64 characters of knativeerrordata hold
 
 
 def retryable(code: int | None) -> bool:
@@ -140,13 +160,20 @@ class Dispatcher:
         return _Attempt(status, b"", answer, None)
 
     async def _attempts(self, url: str, event: Event, namespace: str, delivery: Delivery,
-                        passed: Mapping[str, str]) -> tuple[int, _Attempt]:
+                        passed: Mapping[str, str], tries: list[Try], target: str
+                        ) -> tuple[int, _Attempt]:
         attempts, last = 0, _Attempt(None, b"", {}, "not attempted")
         for number in range(delivery.retry + 1):
-            if number:
-                await asyncio.sleep(delivery.backoff(number))
+            waited = delivery.backoff(number) if number else 0.0
+            if waited:
+                await asyncio.sleep(waited)
             attempts += 1
+            started, clock = time.time(), time.perf_counter()
             last = await self._post(url, event, namespace, delivery, passed)
+            answer = last.body if last.code is not None else (last.error or "").encode()
+            tries.append(Try(target, url, attempts, started,
+                             (time.perf_counter() - clock) * 1000.0, waited, last.code,
+                             last.error, answer[:SNIPPET]))
             if last.error is None or not retryable(last.code):
                 break
         return attempts, last
@@ -154,13 +181,14 @@ class Dispatcher:
     async def deliver(self, event: Event, route: Route, ttl: int,
                       passed: Mapping[str, str] | None = None) -> Outcome:
         assert route.subscriber is not None
+        tries: list[Try] = []
         attempts, last = await self._attempts(route.subscriber, event, route.namespace,
-                                              route.delivery, passed or {})
+                                              route.delivery, passed or {}, tries, "subscriber")
         if last.error is None:
-            return Outcome(DELIVERED, attempts, last.code, None, last.reply)
+            return Outcome(DELIVERED, attempts, last.code, None, last.reply, tuple(tries))
         sink = route.delivery.dead_letter
         if not sink:
-            return Outcome(FAILED, attempts, last.code, last.error)
+            return Outcome(FAILED, attempts, last.code, last.error, tries=tuple(tries))
         letter = event.with_attributes(knativebrokerttl=str(ttl))
         if not last.converted:  # Knative's own 502 for a non-CloudEvent reply has none
             data = last.body if last.code is not None else last.error.encode()
@@ -169,11 +197,11 @@ class Dispatcher:
                 knativeerrorcode=str(last.code if last.code is not None else 500),
                 knativeerrordata=base64.b64encode(data).decode()[:ERROR_DATA_LIMIT] or None)
         _, dead = await self._attempts(sink, letter, route.namespace, route.delivery,
-                                       passed or {})
+                                       passed or {}, tries, "dead-letter")
         if dead.error is None:
-            return Outcome(DEAD_LETTERED, attempts, last.code, last.error)
+            return Outcome(DEAD_LETTERED, attempts, last.code, last.error, tries=tuple(tries))
         return Outcome(FAILED, attempts, last.code,
-                       f"{last.error}; dead-letter sink failed: {dead.error}")
+                       f"{last.error}; dead-letter sink failed: {dead.error}", tries=tuple(tries))
 
 
 @dataclass(frozen=True)

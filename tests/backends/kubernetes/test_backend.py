@@ -194,3 +194,15 @@ def test_all_namespaces_is_the_cluster_wide_list(kube):
     everywhere = session.status("broker", all_namespaces=True)
     assert sorted(r.namespace for r in everywhere) == ["team-a", "team-b"]
     assert ("GET", "/apis/eventing.knative.dev/v1/brokers") in server.calls
+
+
+def test_explain_evaluates_the_clusters_triggers_client_side(kube):
+    _, session = kube
+    session.apply(resources.broker(namespace="team-a"))
+    session.apply(resources.trigger("t", namespace="team-a", uri="http://x.example/",
+                                    filter={"type": "wanted"}))
+    found = session.explain(type="unwanted")
+    assert found.client_side and "evaluated client-side" in str(found)
+    assert found.verdicts[0].why == ("type differs (attributes): expected 'wanted', "
+                                     "you have 'unwanted'")
+    assert [v.trigger for v in session.explain(type="wanted").takers] == ["team-a/t"]
