@@ -283,7 +283,8 @@ class SeldonMagics(Magics, SettingsTraits):
         """Brokers, triggers, deployments and sinks with their state and addresses."""
         args = parse_argstring(self.seldon_status, line)
         found = self.session.status(args.kind)
-        return self._result(args, ResourceTable(found, title=f"namespace {self.session.namespace}"))
+        title = f"namespace {self.session.namespace}"
+        return self._result(args, ResourceTable(found, title=title))
 
     @line_magic
     @magic_arguments()
@@ -299,8 +300,11 @@ class SeldonMagics(Magics, SettingsTraits):
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from seldon_jupyter.magics_debug import SeldonDebugMagics
+
     magics = SeldonMagics(shell=ipython, parent=ipython)
     ipython.register_magics(magics)
+    ipython.register_magics(SeldonDebugMagics(ipython, magics))
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
 

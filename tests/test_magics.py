@@ -187,3 +187,18 @@ def test_usage_errors_say_what_to_do(fake_ip, line, message):
     result = fake_ip.run_cell(line, store_history=False)
     assert not result.success
     assert message in str(result.error_in_exec or result.error_before_exec)
+
+
+def test_debugging_magics_share_the_session(fake_ip, fake):
+    fake.ensure_broker()
+    fake.apply(resources.trigger("only-x", namespace="fast", service="sink",
+                                 filter={"type": "x"}))
+    why = run(fake_ip, "%seldon_why --type y --ext tenant=a")
+    assert why.verdicts[0].why == "type differs (attributes): expected 'x', you have 'y'"
+    sent = run(fake_ip, "%seldon_send [[1]] --type y")
+    traced = run(fake_ip, "%seldon_trace")
+    assert traced.id == sent.ids[0] and not traced.routes[0].taken
+    failures = run(fake_ip, "%seldon_failures")
+    assert list(failures["what"]) == ["unrouted"]
+    assert run(fake_ip, "%seldon_dead_letters").empty
+    assert "arguments are required: --type" in str(fails(fake_ip, "%seldon_why"))
