@@ -218,7 +218,10 @@ def deliveries(path: Path, *, state: str | None = None, trigger: str | None = No
 
 _EVENTS = (
     "SELECT e.seq, e.id, e.type, e.source, e.namespace, e.received_at, e.status,"
-    " (e.received_at - p.received_at) * 1000.0 FROM events e"
+    " (e.received_at - p.received_at) * 1000.0,"
+    " (SELECT count(*) FROM deliveries d WHERE d.event_seq = e.seq),"
+    " (SELECT count(*) FROM deliveries d WHERE d.event_seq = e.seq"
+    "  AND d.state IN ('dead-lettered', 'failed')) FROM events e"
     " LEFT JOIN events p ON p.seq = e.parent_seq WHERE e.seq > ? {ns} ORDER BY e.seq DESC"
     " LIMIT ?")
 _RESPONSES = (
@@ -238,10 +241,12 @@ def recent(path: Path, *, after_event: int = 0, after_response: int = 0, limit: 
     responses = read_rows(path, _RESPONSES.format(ns=ns_r),
                       [after_response, *([f"{namespace}/%"] if namespace else []), limit])
     items = [{"table": "events", "seq": seq, "id": id_, "type": type_, "source": source,
-              "where": f"{ns}/{status}", "time": at, "latency_ms": latency}
-             for seq, id_, type_, source, ns, at, status, latency in events]
+              "where": f"{ns}/{status}", "time": at, "latency_ms": latency,
+              "flags": (["dropped"] if status != "accepted" else ["unrouted"] if not routed
+                        else ["failed"] if failed else [])}
+             for seq, id_, type_, source, ns, at, status, latency, routed, failed in events]
     items += [{"table": "responses", "seq": seq, "id": id_, "type": type_, "source": source,
-               "where": sink, "time": at, "latency_ms": latency}
+               "where": sink, "time": at, "latency_ms": latency, "flags": []}
               for seq, id_, type_, source, sink, at, latency in responses]
     items.sort(key=lambda item: item["time"])
     return {"items": items,
@@ -315,3 +320,14 @@ def unrouted(path: Path, *, namespace: str | None = None) -> list[dict[str, Any]
                      " deliveries d WHERE d.event_seq = e.seq) ORDER BY e.seq", params)
     keys = ("seq", "id", "type", "source", "status", "reason", "received_at", "attributes")
     return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def trigger_counts(path: Path, *, namespace: str | None = None) -> dict[str, dict[str, int]]:
+    """Deliveries per Trigger ("ns/name") and state: what the topology shows on each edge."""
+    where, params = _where([("e.namespace = ?", namespace)])
+    rows = read_rows(path, "SELECT d.trigger, d.state, count(*) FROM deliveries d JOIN events e"
+                     " ON e.seq = d.event_seq" + where + " GROUP BY d.trigger, d.state", params)
+    counts: dict[str, dict[str, int]] = {}
+    for trigger, state, n in rows:
+        counts.setdefault(str(trigger), {})[str(state)] = int(n)
+    return counts

@@ -24,6 +24,7 @@ from seldon_jupyter import (
     resources,
     sender,
     tables,
+    topology,
 )
 from seldon_jupyter.backends.base import Backend, Resource
 from seldon_jupyter.errors import (
@@ -293,6 +294,13 @@ class Session:
                                      namespace=self.namespace)
 
     # -- debugging (seldon_jupyter.debugging) -------------------------------------------------
+
+    def topology(self) -> dict[str, Any]:
+        """The topology model of this namespace (what the sidebar and dashboard draw), with
+        the deliveries each Trigger made."""
+        counts = journal_reader.trigger_counts(self.backend.journal_path(),
+                                               namespace=self.namespace)
+        return topology.build(self.status(), counts)
 
     def trace(self, event: Any = "last") -> Trace:
         """Why an event went where it went: every Trigger's verdict, each delivery attempt,

@@ -43,9 +43,11 @@ def _takes(trigger: Resource, attributes: dict[str, str]) -> bool:
         return False
 
 
-def build(found: list[Resource]) -> dict[str, Any]:
-    """{brokers: [{..., triggers: [{..., filter, subscriber, snippet, replies}]}],
-    deployments, others, orphans} for the resources given (any namespaces)."""
+def build(found: list[Resource], counts: dict[str, dict[str, int]] | None = None
+          ) -> dict[str, Any]:
+    """{brokers: [{..., triggers: [{..., filter, subscriber, snippet, replies, counts}]}],
+    deployments, others, orphans} for the resources given (any namespaces); `counts` are
+    the deliveries per Trigger and state (journal_reader.trigger_counts)."""
     triggers = [r for r in found if r.kind == "Trigger"]
     deployments = {(r.namespace, r.name): r for r in found if r.kind == "SeldonDeployment"}
     brokers = {(r.namespace, r.name): r for r in found if r.kind == "Broker"}
@@ -59,7 +61,8 @@ def build(found: list[Resource]) -> dict[str, Any]:
             "filter": filters.describe(spec), "filter_attributes": filters.attributes_of(spec),
             "subscriber": {"kind": ref.get("kind"), "name": ref.get("name"),
                            "uri": sub.get("uri")},
-            "snippet": send_snippet(spec), "replies": []}
+            "snippet": send_snippet(spec), "replies": [],
+            "counts": (counts or {}).get(f"{t.namespace}/{t.name}", {})}
         target = deployments.get((t.namespace, str(ref.get("name")))) if ref.get(
             "kind") == "SeldonDeployment" else None
         if target is not None:
@@ -89,6 +92,9 @@ def _trigger_html(item: dict[str, Any], depth: int = 0) -> str:
     target = f"{sub['kind']} {sub['name']}" if sub.get("kind") else (sub.get("uri") or "?")
     line = (f"Trigger <b>{html.escape(item['name'])}</b> {badge(item['state'])} "
             f"[{html.escape(item['filter'])}] &rarr; {html.escape(target)}")
+    if item.get("counts"):
+        line += " <small>(" + ", ".join(f"{n} {state}" for state, n in sorted(
+            item["counts"].items())) + ")</small>"
     if sub.get("state"):
         line += f" {badge(sub['state'])}"
     if item.get("reason") and not item["ready"]:

@@ -50,6 +50,30 @@ class EventsHandler(_Base):
             limit)))
 
 
+class TraceHandler(_Base):
+    """GET ?id=<event id>: the event's trace (the sidebar's inspector)."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        event_id = self.get_query_argument("id", "").strip()
+        if not event_id or len(event_id) > 512:
+            raise web.HTTPError(400, reason="give ?id=<event id> (at most 512 characters)")
+        self.finish(json.dumps(await asyncio.to_thread(self.state.trace, event_id),
+                               default=str))
+
+
+class ReplayHandler(_Base):
+    """POST {"id": ...}: re-send one journaled event with a new id."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        try:
+            event_id = str(json.loads(self.request.body or b"{}")["id"])
+        except (ValueError, KeyError, TypeError):
+            raise web.HTTPError(400, reason='the body must be {"id": "<event id>"}') from None
+        self.finish(json.dumps(await asyncio.to_thread(self.state.replay, event_id)))
+
+
 class StreamHandler(_Base):
     """text/event-stream: `topology` when it changes, `events` when new ones arrive."""
 
@@ -86,5 +110,6 @@ class StreamHandler(_Base):
 def handlers(base_url: str) -> list[tuple[str, type]]:
     root = base_url.rstrip("/") + "/seldon-jupyter/api"
     return [(f"{root}/topology", TopologyHandler), (f"{root}/events", EventsHandler),
+            (f"{root}/trace", TraceHandler), (f"{root}/replay", ReplayHandler),
             (f"{root}/stream", StreamHandler)]
 

@@ -8,10 +8,10 @@ backend are returned as data (`error`, `hint`) so the sidebar can show them.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
-from seldon_jupyter import topology
 from seldon_jupyter.errors import SeldonJupyterError
 from seldon_jupyter.session import Session
 from seldon_jupyter.settings import SettingsTraits
@@ -40,10 +40,24 @@ class SeldonJupyter(SettingsTraits):
             if not session.describe().get("running"):
                 return {**head, "running": False, **empty, "hint": "the local backend starts "
                         "with the first notebook that uses it"}
-            return {**head, "running": True, **topology.build(session.status())}
+            return {**head, "running": True, **session.topology()}
         except SeldonJupyterError as exc:
             return {**head, "running": False, **empty, "error": str(exc).split("\n")[0],
                     "hint": exc.hint}
+
+    def trace(self, event_id: str) -> dict[str, Any]:
+        """The trace of one event as JSON (the sidebar's inspector), or an error to show."""
+        try:
+            return {"trace": dataclasses.asdict(self.session().trace(event_id))}
+        except SeldonJupyterError as exc:
+            return {"error": str(exc).split("\n")[0], "hint": exc.hint}
+
+    def replay(self, event_id: str) -> dict[str, Any]:
+        try:
+            sent = self.session().replay([event_id])
+            return {"sent": sent.sent, "ids": sent.ids}
+        except SeldonJupyterError as exc:
+            return {"error": str(exc).split("\n")[0], "hint": exc.hint}
 
     def events(self, after_event: int, after_response: int, limit: int) -> dict[str, Any]:
         return self.session().feed(after_event, after_response, limit=limit)

@@ -28,7 +28,7 @@ class TopologyPanel(Panel):
         self.refresh()
 
     def refresh(self) -> None:
-        self.view.value = topology.to_html(topology.build(self.session.status()))
+        self.view.value = topology.to_html(self.session.topology())
 
 
 def dashboard(session: Session | None = None, *, live: bool = True) -> w.Tab:

@@ -107,3 +107,32 @@ async def test_stream_sends_topology_then_events(jp_fetch, deployed, jp_http_por
     text = "".join(chunks)
     assert text.startswith("event: topology\ndata: ")
     assert "event: events\ndata: " in text
+
+
+async def test_trace_and_replay_for_the_inspector(jp_fetch, deployed):
+    sent = deployed.send([[5.1, 3.5, 1.4, 0.2]], type=request_type("iris", "sidebar"))
+    deployed.responses(wait=20, count=1)
+    shown = await _get(jp_fetch, "trace", id=sent.id)
+    trace = shown["trace"]
+    assert trace["id"] == sent.id
+    assert any(r["taken"] and r["state"] == "delivered" for r in trace["routes"])
+    assert trace["replies"][0]["type"] == response_type("iris", "sidebar")
+    missing = await _get(jp_fetch, "trace", id="no-such-event")
+    assert "no event 'no-such-event'" in missing["error"]
+    response = await jp_fetch("seldon-jupyter", "api", "replay", method="POST",
+                              body=json.dumps({"id": sent.id}))
+    replayed = json.loads(response.body)
+    assert replayed["sent"] == 1 and replayed["ids"][0] != sent.id
+    with pytest.raises(HTTPClientError) as info:
+        await _get(jp_fetch, "trace")
+    assert info.value.code == 400
+
+
+async def test_the_feed_flags_unrouted_events(jp_fetch, deployed):
+    nobody = deployed.send({"x": 1}, type="nobody.listens")
+    feed = await _get(jp_fetch, "events")
+    (item,) = [i for i in feed["items"] if i["id"] == nobody.id]
+    assert item["flags"] == ["unrouted"]
+    shown = await _get(jp_fetch, "topology")
+    to_iris = shown["brokers"][0]["triggers"][0]
+    assert to_iris["counts"].get("delivered", 0) >= 1
