@@ -19,6 +19,7 @@ export interface ITrigger extends INode {
   subscriber: { kind: string | null; name: string | null; uri: string | null; state?: string };
   snippet: string;
   replies: ITrigger[];
+  counts?: Record<string, number>;
 }
 
 export interface IBroker extends INode {
@@ -45,6 +46,51 @@ export interface IFeedItem {
   where: string;
   time: number;
   latency_ms: number | null;
+  flags: string[];
+}
+
+export interface IAttempt {
+  trigger: string;
+  target: string;
+  number: number;
+  url: string;
+  at: number;
+  duration_ms: number;
+  waited_s: number;
+  code: number | null;
+  error: string | null;
+  answer: string;
+}
+
+export interface IRoute {
+  trigger: string;
+  subscriber: string;
+  taken: boolean;
+  why: string;
+  state: string | null;
+  attempts: IAttempt[];
+}
+
+export interface ITrace {
+  seq: number;
+  id: string;
+  type: string;
+  source: string;
+  broker: string;
+  arrived_at: number;
+  attributes: Record<string, string>;
+  data: string;
+  status: string;
+  reason: string | null;
+  routes: IRoute[];
+  collected: string[];
+  replies: ITrace[];
+}
+
+export interface ITraceAnswer {
+  trace?: ITrace;
+  error?: string;
+  hint?: string | null;
 }
 
 export interface IFeed {
@@ -82,4 +128,22 @@ export function openStream(
   });
   source.onerror = () => onError('event stream interrupted; reconnecting');
   return source;
+}
+
+export async function getTrace(id: string): Promise<ITraceAnswer> {
+  const response = await ServerConnection.makeRequest(
+    url('trace') + `?id=${encodeURIComponent(id)}`, {}, settings);
+  if (!response.ok) {
+    throw new Error(`trace: ${response.status} ${response.statusText}`);
+  }
+  return (await response.json()) as ITraceAnswer;
+}
+
+export async function replay(id: string): Promise<{ sent?: number; ids?: string[]; error?: string }> {
+  const response = await ServerConnection.makeRequest(
+    url('replay'), { method: 'POST', body: JSON.stringify({ id }) }, settings);
+  if (!response.ok) {
+    throw new Error(`replay: ${response.status} ${response.statusText}`);
+  }
+  return (await response.json()) as { sent?: number; ids?: string[]; error?: string };
 }

@@ -3,6 +3,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { getTopology, IFeedItem, INode, ITopology, ITrigger, openStream } from './api';
+import { Inspector } from './inspector';
 
 const FEED_ROWS = 200;
 
@@ -36,6 +37,7 @@ export class SeldonSidebar extends Widget {
   private filter = el('input');
   private items: IFeedItem[] = [];
   private stream: EventSource | null = null;
+  private inspector = new Inspector();
 
   constructor(private actions: IActions) {
     super();
@@ -59,7 +61,7 @@ export class SeldonSidebar extends Widget {
     table.append(el('thead'), this.feedBody);
     table.tHead?.append(head);
     this.node.append(el('h3', 'Seldon Eventing'), toolbar, this.status, this.topologyNode,
-      el('h3', 'Events'), this.filter, table);
+      el('h3', 'Events'), this.filter, table, this.inspector.node);
   }
 
   protected onAfterAttach(): void {
@@ -123,6 +125,11 @@ export class SeldonSidebar extends Widget {
   private renderTrigger(trigger: ITrigger): HTMLElement {
     const line = this.renderNode(trigger);
     line.append(el('span', ` [${trigger.filter}]`, 'sj-muted'));
+    const counts = Object.entries(trigger.counts ?? {});
+    if (counts.length) {
+      line.append(el('span', ` (${counts.map(([state, n]) => `${n} ${state}`).join(', ')})`,
+        'sj-counts'));
+    }
     const send = el('button', 'Insert send cell');
     send.onclick = () => void this.actions.insertCell(trigger.snippet);
     line.append(send);
@@ -152,7 +159,13 @@ export class SeldonSidebar extends Widget {
         item.source, item.id.slice(0, 8), latency]) {
         row.append(el('td', text));
       }
-      row.title = `${item.table} ${item.where} ${item.id}`;
+      row.title = `${item.table} ${item.where} ${item.id}` +
+        (item.flags.length ? ` (${item.flags.join(', ')})` : '');
+      for (const flag of item.flags) {
+        row.classList.add(`sj-flag-${flag}`);
+      }
+      row.dataset.id = item.id;
+      row.onclick = () => void this.inspector.show(item.id);
       return row;
     }));
   }

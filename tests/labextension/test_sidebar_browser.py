@@ -87,6 +87,19 @@ def test_sidebar_shows_the_walkthrough_live(lab):
             expect(page.locator(".jp-OutputArea .sj-result table").first).to_be_visible(
                 timeout=120_000)
             page.screenshot(path=str(ARTIFACTS / "lab-sidebar.png"), full_page=True)
+            # click a request in the feed: the inspector shows its trace and can replay it
+            sidebar.locator("input.sj-filter").fill("request")
+            sidebar.locator("tr.sj-event", has_text="seldon.iris-deployment.default.request"
+                            ).first.click()
+            inspector = sidebar.locator(".sj-inspector")
+            # the request's own route (the reply's verdict on the same Trigger follows it)
+            expect(inspector.locator(".sj-route", has_text="seldon-eventing-sklearn-trigger")
+                   .first).to_contain_text("delivered", timeout=30_000)
+            expect(inspector).to_contain_text("reply seldon.iris-deployment.default.response")
+            expect(inspector).to_contain_text("collected by default/event-display")
+            inspector.get_by_role("button", name="Replay").click()
+            expect(inspector).to_contain_text("replayed as ", timeout=30_000)
+            inspector.screenshot(path=str(ARTIFACTS / "lab-inspector.png"))
             sidebar.get_by_role("button", name="Insert send cell").first.click()
             expect(page.locator(".jp-Cell .cm-content",
                                 has_text="%%seldon_send --type seldon.iris-deployment.default"
