@@ -10,7 +10,8 @@ from seldon_jupyter.widgets.dashboard import TopologyPanel, dashboard
 from seldon_jupyter.widgets.deploy import DeployPanel
 from seldon_jupyter.widgets.responses import ResponsesPanel
 from seldon_jupyter.widgets.send import SendPanel
+from seldon_jupyter.widgets.trace import TracePanel
 from seldon_jupyter.widgets.trigger import TriggerPanel
 
-__all__ = ["DeployPanel", "ResponsesPanel", "SendPanel", "TopologyPanel", "TriggerPanel",
-           "dashboard"]
+__all__ = ["DeployPanel", "ResponsesPanel", "SendPanel", "TopologyPanel", "TracePanel",
+           "TriggerPanel", "dashboard"]

@@ -13,6 +13,7 @@ from seldon_jupyter.widgets.base import Panel
 from seldon_jupyter.widgets.deploy import DeployPanel
 from seldon_jupyter.widgets.responses import ResponsesPanel
 from seldon_jupyter.widgets.send import SendPanel
+from seldon_jupyter.widgets.trace import TracePanel
 from seldon_jupyter.widgets.trigger import TriggerPanel
 
 
@@ -35,7 +36,8 @@ def dashboard(session: Session | None = None, *, live: bool = True) -> w.Tab:
     """Deploy, Trigger, Send, Responses and Topology panels in tabs over one Session."""
     session = session or Session()
     panels: list[Panel] = [DeployPanel(session), TriggerPanel(session), SendPanel(session),
-                           ResponsesPanel(session, live=live), TopologyPanel(session)]
+                           ResponsesPanel(session, live=live), TopologyPanel(session),
+                           TracePanel(session)]
     panels[0].action(session.ensure_broker)
     tabs = w.Tab(children=panels)
     for i, panel in enumerate(panels):

@@ -101,8 +101,8 @@ def test_topology_and_dashboard(session, deployed):
     assert "iris-requests" in topo.view.value
     assert f"reply <code>seldon.iris.{session.namespace}.response</code>" in topo.view.value
     tabs = dashboard(session, live=False)
-    assert [tabs.get_title(i) for i in range(5)] == ["Deploy", "Trigger", "Send", "Responses",
-                                                     "Topology"]
+    assert [tabs.get_title(i) for i in range(6)] == ["Deploy", "Trigger", "Send", "Responses",
+                                                     "Topology", "Trace"]
     tabs.selected_index = 4  # the observer refreshes the tab synchronously
     assert "iris-responses" in tabs.children[4].view.value
 
@@ -134,3 +134,12 @@ def test_fake_dashboard_topology_and_responses(fake):
     tabs = dashboard(fake, live=False)
     tabs.selected_index = 4
     assert "iris-responses" in tabs.children[4].view.value
+    trace_tab = tabs.children[5]
+    assert tabs.get_title(5) == "Trace"
+    trace_tab.trace_button.click()  # the last event sent
+    assert "sj-trace" in trace_tab.view.value and not trace_tab.replay_button.disabled
+    trace_tab.replay_button.click()
+    assert "replayed" in trace_tab.status.value
+    trace_tab.why_type.value = "nobody"
+    trace_tab.why_button.click()
+    assert "accepted, and dropped" in trace_tab.view.value
