@@ -82,6 +82,9 @@ class Explanation:
             lines.append("  => accepted, and dropped: no Trigger matches")
         return "\n".join(lines)
 
+    def _repr_pretty_(self, printer: Any, _cycle: bool) -> None:
+        printer.text(str(self))
+
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td><b>{html.escape(v.trigger)}</b></td><td>{html.escape(v.subscriber)}</td>"

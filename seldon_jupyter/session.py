@@ -129,6 +129,16 @@ class Session:
             if progress is not None:
                 progress(current)
             failed = [r for r in current if r.failed]
+            orphans = [r for r in current if r.kind == "Trigger" and not r.ready and
+                       r.reason.startswith("BrokerDoesNotExist") and not any(
+                           k[0] == "Broker" and k[1] == r.namespace for k in keys)]
+            if orphans:  # only the user can fix this: do not wait for it
+                t = orphans[0]
+                raise NotReadyError(
+                    f"Trigger {t.namespace}/{t.name} cannot become Ready: {t.reason}",
+                    hint="apply a Broker first: session.ensure_broker(), or %%seldon_apply "
+                         "with kind: Broker (Knative's namespace injection would create "
+                         "`default` for you)")
             if failed:
                 raise NotReadyError("; ".join(f"{r.kind} {r.namespace}/{r.name} failed: "
                                               f"{r.reason}" for r in failed))

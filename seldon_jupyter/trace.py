@@ -113,6 +113,9 @@ class Trace:
                 lines.append(f"{pad}  collected by {sink}")
         return "\n".join(lines)
 
+    def _repr_pretty_(self, printer: Any, _cycle: bool) -> None:
+        printer.text(str(self))  # IPython's text/plain: the tree, not the dataclass repr
+
     def _repr_html_(self) -> str:
         parts = []
         for depth, t in self.walk():

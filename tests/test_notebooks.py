@@ -137,3 +137,22 @@ def test_04_chaining(tmp_path, home):
     check = tagged(nb, "check").strip()
     assert check == ("['setosa', 'versicolor', 'virginica', 'virginica'] "
                      "{'seldon.iris-deployment.default.response'}")
+
+
+def test_05_debugging(tmp_path, home):
+    nb = execute("05-debugging.ipynb", tmp_path, home)
+    assert "no responses" in tagged(nb, "send") or "0 response(s)" in tagged(nb, "send")
+    trace = tagged(nb, "trace")
+    assert ("x debugging/to-iris: type differs (attributes): expected "
+            "'seldon.iris-deployment.default.request', you have "
+            "'seldon.iris-deployment.debugging.request'") in trace
+    assert "accepted, and dropped: no Trigger matches" in tagged(nb, "why")
+    assert "unrouted" in tagged(nb, "failures")
+    assert tagged(nb, "fixed").strip().splitlines()[-1] == "['debugging/to-iris']"
+    replay = tagged(nb, "replay")
+    assert "1 replayed; 1 response(s), for True" in replay
+    assert "replay of the lost request: True" in replay
+    dead = tagged(nb, "dead")
+    assert "debugging/nowhere" in dead and "500" in dead and "dispatch error" in dead
+    assert "dead-letter attempt 1: 202" in tagged(nb, "dead-trace")
+    assert "resources deleted" in tagged(nb, "cleanup")

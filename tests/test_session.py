@@ -165,3 +165,12 @@ def test_namespace_defaults_to_the_backend_default(tmp_path):
         assert Session(backend, namespace="x").namespace == "x"
     finally:
         backend.close()
+
+
+def test_a_trigger_on_a_missing_broker_fails_at_once_with_the_fix(fake):
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(NotReadyError, match="cannot become Ready: BrokerDoesNotExist") as info:
+        fake.apply(resources.trigger("lost", namespace="fast", uri="http://x/"), wait=True)
+    assert time.monotonic() - started < 5 and "apply a Broker first" in info.value.hint
