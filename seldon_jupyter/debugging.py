@@ -177,8 +177,11 @@ def dead_letter_sink(session: Session, triggers: Iterable[str] | None = None) ->
     for t in session.status("trigger"):
         if chosen is not None and t.name not in chosen:
             continue
-        manifest = {k: v for k, v in t.manifest.items() if k != "status"}
-        spec = {**manifest.get("spec", {})}
+        meta = t.manifest.get("metadata") or {}
+        spec = {**(t.manifest.get("spec") or {})}
         spec["delivery"] = {**(spec.get("delivery") or {}), "deadLetterSink": ref}
-        wired.append({**manifest, "spec": spec})
+        wired.append({"apiVersion": t.api_version or "eventing.knative.dev/v1",
+                      "kind": "Trigger", "spec": spec,
+                      "metadata": {k: meta[k] for k in ("name", "namespace", "labels",
+                                                        "annotations") if k in meta}})
     return [*applied, *(session.apply(wired) if wired else [])]

@@ -80,3 +80,4 @@ def test_forbidden_pod_logs_name_the_missing_rule(cluster):
     server.forbidden.add(("list", "pods"))
     with pytest.raises(BackendError, match='cannot list resource "pods"'):
         kube.responses()
+
