@@ -1,19 +1,7 @@
 // The event inspector under the sidebar's feed: one event's attributes and data, every
 // Trigger's verdict, each delivery attempt, the replies it caused, and a Replay button.
 import { getTrace, IRoute, ITrace, replay } from './api';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  text = '',
-  className = ''
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.textContent = text;
-  if (className) {
-    node.className = className;
-  }
-  return node;
-}
+import { el } from './dom';
 
 function route(r: IRoute): HTMLElement {
   const item = el('li', '', 'sj-route');

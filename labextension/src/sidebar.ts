@@ -3,6 +3,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { getTopology, IFeedItem, INode, ITopology, ITrigger, openStream } from './api';
+import { el } from './dom';
 import { Inspector } from './inspector';
 
 const FEED_ROWS = 200;
@@ -12,18 +13,6 @@ export interface IActions {
   openDashboard: () => Promise<void>;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  text = '',
-  className = ''
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.textContent = text;
-  if (className) {
-    node.className = className;
-  }
-  return node;
-}
 
 function stateBadge(state: string, ready: boolean): HTMLElement {
   const failed = state === 'Failed' || state === 'NotReady';

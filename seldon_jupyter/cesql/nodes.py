@@ -110,13 +110,21 @@ def _truncated(op: str, x: int, y: int, errors: list[CesqlError]) -> int:
 
 
 @dataclass(frozen=True)
-class Arithmetic(Node):
+class Binary(Node):
+    """An infix operator: `op` between `left` and `right`."""
+
     op: str
     left: Node
     right: Node
 
+    def both(self, attrs: Attributes, errors: list[CesqlError]) -> list[Value] | None:
+        return self.operands(attrs, errors, [self.left, self.right])
+
+
+@dataclass(frozen=True)
+class Arithmetic(Binary):
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
-        values = self.operands(attrs, errors, [self.left, self.right])
+        values = self.both(attrs, errors)
         if values is None:
             return 0
         x, y = (int(cast(v, int, errors)) for v in values)
@@ -126,13 +134,9 @@ class Arithmetic(Node):
 
 
 @dataclass(frozen=True)
-class Compare(Node):
-    op: str
-    left: Node
-    right: Node
-
+class Compare(Binary):
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
-        values = self.operands(attrs, errors, [self.left, self.right])
+        values = self.both(attrs, errors)
         if values is None:
             return False
         x, y = values
@@ -145,10 +149,7 @@ class Compare(Node):
 
 
 @dataclass(frozen=True)
-class Logic(Node):
-    op: str
-    left: Node
-    right: Node
+class Logic(Binary):
 
     def evaluate(self, attrs: Attributes, errors: list[CesqlError]) -> Value:
         first = self.operands(attrs, errors, [self.left])

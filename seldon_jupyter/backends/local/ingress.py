@@ -19,8 +19,9 @@ from seldon_jupyter.errors import EventError
 
 ALLOW = {"Allow": "POST, OPTIONS"}
 WEBHOOK = {"WebHook-Allowed-Origin": "*", "WebHook-Allowed-Rate": "*"}
-# pkg/utils/headers.go PassThroughHeaders: these, and every Knative-* / X-B3-* header
-PASS_THROUGH = frozenset({"x-request-id", "retry-after", "traceparent", "tracestate"})
+# What Knative's broker passes on to subscribers (PROTOCOL.md, pkg/broker/filter/): these,
+# and every Knative-* / X-B3-* header
+PASS_THROUGH = frozenset({"x-request-id", "retry-after", "traceparent"})
 PASS_PREFIXES = ("knative-", "x-b3-")
 
 Ingest = Callable[[events.Event, str, str, dict[str, str]], Awaitable[tuple[int, int]]]
