@@ -180,6 +180,17 @@ class SeldonMagics(Magics, SettingsTraits):
             args.name, kind=args.kind, namespace=self.session.namespace, broker=self.broker,
             filter=flt), args)
 
+    def _routing_warning(self, event_type: str, source: str | None) -> str:
+        """Say so when no Trigger on the broker takes this type (before the user waits)."""
+        found = self.session.explain(type=event_type, source=source or self.session.source)
+        if found.takers:
+            return ""
+        if not found.verdicts:
+            return (f"accepted, and dropped: no Trigger on broker {found.broker}; create one "
+                    "with %seldon_trigger")
+        near = found.verdicts[0]
+        return f"accepted, and dropped: no Trigger matches; nearest {near.trigger}: {near.why}"
+
     def _payload(self, name: str | None, cell: str | None) -> Any:
         if cell is not None and cell.strip():
             try:
@@ -242,7 +253,8 @@ class SeldonMagics(Magics, SettingsTraits):
             outcome = self.session.send(payload, type=event_type, id=args.id, kind=args.kind,
                                         structured=args.structured, **attrs) if not isinstance(
                 payload, Event) else self.session.send(payload, structured=args.structured)
-        report = SendReport.of(outcome, event_type)
+        warning = self._routing_warning(event_type, args.source)
+        report = SendReport.of(outcome, event_type, warning=warning)
         if args.wait:
             frame = self.session.responses(since=started, wait=args.wait, count=report.sent)
             # replies point at the request; events collected as they were carry its id
@@ -250,7 +262,7 @@ class SeldonMagics(Magics, SettingsTraits):
             if frame["request_id"].isna().all() and not mine.any():
                 mine[:] = True  # a cluster does not say which request a reply answers
             frame = frame[mine].reset_index(drop=True)
-            report = SendReport.of(outcome, event_type, responses=frame)
+            report = SendReport.of(outcome, event_type, responses=frame, warning=warning)
         return self._result(args, report)
 
     @line_magic

@@ -8,6 +8,7 @@ attributes (`.resources`, `.frame`, `.ids`) for code in the next cell.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ import pandas as pd
 
 from seldon_jupyter.backends.base import Resource
 from seldon_jupyter.sender import SendResult, SendSummary
-from seldon_jupyter.states import badge
+from seldon_jupyter.states import badge, error_text
 
 MIME_TYPE = "application/vnd.seldon-jupyter+json"
 
@@ -68,14 +69,16 @@ class SendReport:
     errors: list[str] = field(default_factory=list)
     event_type: str = ""
     responses: pd.DataFrame | None = None
+    warning: str = ""  # e.g. "accepted, and dropped: no Trigger matches ..."
 
     @classmethod
     def of(cls, outcome: SendResult | SendSummary, event_type: str,
-           responses: pd.DataFrame | None = None) -> SendReport:
+           responses: pd.DataFrame | None = None, warning: str = "") -> SendReport:
         if isinstance(outcome, SendResult):
-            return cls([outcome.id], event_type=event_type, responses=responses)
+            return cls([outcome.id], event_type=event_type, responses=responses,
+                       warning=warning)
         return cls(list(outcome.ids), outcome.failed, outcome.elapsed_s, list(outcome.errors),
-                   event_type, responses)
+                   event_type, responses, warning)
 
     @property
     def sent(self) -> int:
@@ -89,21 +92,32 @@ class SendReport:
             text += f", {self.failed} refused (first: {self.errors[0]})"
         if self.responses is not None:
             text += f"; {len(self.responses)} response(s) collected"
+        if self.warning:
+            text += f"\nwarning: {self.warning}"
         return text
 
     def __repr__(self) -> str:
         return self._summary()
 
     def _repr_html_(self) -> str:
-        body = f"<div>{html.escape(self._summary())}</div>"
+        summary, _, warning = self._summary().partition("\nwarning: ")
+        body = f"<div>{html.escape(summary)}</div>"
+        if warning:
+            body += f"<div class='sj-warning'>{error_text('warning: ' + warning)}</div>"
         if self.responses is not None and len(self.responses):
             shown = self.responses.drop(columns=["attributes", "data"], errors="ignore")
             body += shown.tail(20).to_html(max_cols=20)
         return body
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        rows: list[dict[str, Any]] = []
+        if self.responses is not None and len(self.responses):
+            shown = self.responses.drop(columns=["attributes", "data"], errors="ignore")
+            rows = json.loads(shown.tail(20).to_json(orient="records", date_format="iso"))
+        summary = self._summary().partition("\nwarning: ")[0]
         return {MIME_TYPE: {"kind": "send", "sent": self.sent, "failed": self.failed,
-                            "type": self.event_type, "ids": self.ids[:100]},
+                            "type": self.event_type, "ids": self.ids[:100],
+                            "summary": summary, "warning": self.warning, "rows": rows},
                 "text/html": self._repr_html_(), "text/plain": repr(self)}
 
 

@@ -202,3 +202,17 @@ def test_debugging_magics_share_the_session(fake_ip, fake):
     assert list(failures["what"]) == ["unrouted"]
     assert run(fake_ip, "%seldon_dead_letters").empty
     assert "arguments are required: --type" in str(fails(fake_ip, "%seldon_why"))
+
+
+def test_send_warns_when_no_trigger_takes_the_type(fake_ip, fake):
+    fake.ensure_broker()
+    fake.apply(resources.trigger("to-iris", namespace="fast", service="sink",
+                                 filter={"type": "seldon.iris.fast.request"}))
+    report = run(fake_ip, "%seldon_send [[1, 2, 3, 4]] --type seldon.iri.fast.request")
+    assert report.warning == ("accepted, and dropped: no Trigger matches; nearest fast/to-iris: "
+                              "type differs (attributes): expected 'seldon.iris.fast.request', "
+                              "you have 'seldon.iri.fast.request'")
+    assert "warning: accepted, and dropped" in repr(report) and "sj-warning" in \
+        report._repr_html_()
+    assert run(fake_ip, "%seldon_send [[1, 2, 3, 4]] --type seldon.iris.fast.request"
+               ).warning == ""

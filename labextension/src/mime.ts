@@ -14,6 +14,8 @@ interface IResult {
   failed?: number;
   type?: string;
   ids?: string[];
+  summary?: string;
+  warning?: string;
 }
 
 function cell(tag: 'td' | 'th', value: unknown): HTMLElement {
@@ -22,24 +24,42 @@ function cell(tag: 'td' | 'th', value: unknown): HTMLElement {
   return node;
 }
 
+function rowsTable(rows: Row[]): HTMLElement {
+  const table = document.createElement('table');
+  const columns = rows.length ? Object.keys(rows[0]) : [];
+  const head = document.createElement('tr');
+  head.append(...columns.map(c => cell('th', c)));
+  table.append(head);
+  for (const row of rows) {
+    const line = document.createElement('tr');
+    line.append(...columns.map(c => cell('td', row[c])));
+    table.append(line);
+  }
+  return table;
+}
+
 export function renderResult(result: IResult): HTMLElement {
   const root = document.createElement('div');
   root.className = 'sj-result';
   if (result.kind === 'resources' && result.rows) {
-    const table = document.createElement('table');
-    const columns = result.rows.length ? Object.keys(result.rows[0]) : [];
-    const head = document.createElement('tr');
-    head.append(...columns.map(c => cell('th', c)));
-    table.append(head);
-    for (const row of result.rows) {
-      const line = document.createElement('tr');
-      line.append(...columns.map(c => cell('td', row[c])));
-      table.append(line);
-    }
-    root.append(table);
+    root.append(rowsTable(result.rows));
   } else if (result.kind === 'send') {
-    root.textContent = `sent ${result.sent ?? 0} event(s) of type ${result.type ?? ''}` +
+    // everything the HTML view shows: the summary (rate, responses collected), the
+    // warning, and the responses table
+    const summary = document.createElement('div');
+    summary.textContent = result.summary ??
+      `sent ${result.sent ?? 0} event(s) of type ${result.type ?? ''}` +
       (result.failed ? `, ${result.failed} failed` : '');
+    root.append(summary);
+    if (result.warning) {
+      const warning = document.createElement('div');
+      warning.className = 'sj-bad sj-warning';
+      warning.textContent = `warning: ${result.warning}`;
+      root.append(warning);
+    }
+    if (result.rows && result.rows.length) {
+      root.append(rowsTable(result.rows));
+    }
   } else {
     root.textContent = JSON.stringify(result);
   }

@@ -86,6 +86,10 @@ def test_sidebar_shows_the_walkthrough_live(lab):
             # magic results render through the extension's MIME renderer
             expect(page.locator(".jp-OutputArea .sj-result table").first).to_be_visible(
                 timeout=120_000)
+            # the renderer shows what the HTML view shows: the responses collected, and a table
+            sent = page.locator(".jp-OutputArea .sj-result", has_text="2 response(s) collected")
+            expect(sent.first).to_be_visible(timeout=120_000)
+            expect(sent.first.locator("table")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "lab-sidebar.png"), full_page=True)
             # click a request in the feed: the inspector shows its trace and can replay it
             sidebar.locator("input.sj-filter").fill("request")
