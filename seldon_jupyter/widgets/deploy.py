@@ -19,7 +19,6 @@ from seldon_jupyter.naming import request_type, response_type
 from seldon_jupyter.widgets.base import Panel, badge
 
 BUILT_IN = "built-in iris"
-POLL_SECONDS = 120
 
 
 class DeployPanel(Panel):
@@ -81,7 +80,7 @@ class DeployPanel(Panel):
         threading.Thread(target=self._watch, args=(applied[0].name,), daemon=True).start()
 
     def _watch(self, name: str) -> None:
-        deadline = time.monotonic() + POLL_SECONDS
+        deadline = time.monotonic() + self.session.timeout  # the settings' wait for Ready
         while time.monotonic() < deadline:
             res = self.action(lambda: self.session.get("SeldonDeployment", name))
             if res is None:

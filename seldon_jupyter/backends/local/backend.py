@@ -21,6 +21,7 @@ from seldon_jupyter.backends.local.state import State, home_dir, pid_alive, read
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
 
 START_TIMEOUT = 60.0
+CONTROL_TIMEOUT = 120.0  # one control-API call (an apply starts model servers synchronously)
 
 
 class LocalBackend:
@@ -113,7 +114,7 @@ class LocalBackend:
             state = self._state or self.up()
             try:
                 resp = self.http.request(method, state.control_url + path, json=body,
-                                         headers=self._auth(state), timeout=120)
+                                         headers=self._auth(state), timeout=CONTROL_TIMEOUT)
                 break
             except requests.ConnectionError as exc:
                 self._state = None
