@@ -103,7 +103,10 @@ class ResponsesPanel(Panel):
     def _classes(self, ax: Any) -> None:
         columns = [c for c in self.frame.columns if str(c).startswith("t:")]
         numeric = self.frame[columns].apply(pd.to_numeric, errors="coerce") if columns else None
-        if numeric is not None and numeric.notna().any().any():
+        if numeric is not None:
+            # rows of other deployments (no t:* values, or text) have nothing to argmax
+            numeric = numeric.dropna(how="all")
+        if numeric is not None and len(numeric):
             predicted = numeric.idxmax(axis=1).value_counts().sort_index()
             ax.bar(predicted.index.astype(str), predicted.to_numpy(), color="#2e7d32")
         ax.set_title("predicted class (argmax)")

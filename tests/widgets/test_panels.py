@@ -143,3 +143,28 @@ def test_fake_dashboard_topology_and_responses(fake):
     trace_tab.why_type.value = "nobody"
     trace_tab.why_button.click()
     assert "accepted, and dropped" in trace_tab.view.value
+
+
+def test_fake_responses_panel_takes_mixed_deployments(fake):
+    # iris answers (t:0) and a namer's text answers in one journal: the plots must not fail
+    from seldon_jupyter import resources
+    from seldon_jupyter.naming import request_type, response_type
+
+    fake.ensure_broker()
+    fake.deploy("iris")
+    fake.apply([resources.trigger("to-iris", namespace="fast", deployment="iris",
+                                  filter={"type": request_type("iris", "fast")}),
+                *resources.collector_manifests("all", namespace="fast", filter={
+                    "type": response_type("iris", "fast")}),
+                resources.trigger("names", namespace="fast", service="all",
+                                  filter={"type": "namer.response"})])
+    fake.send_many([[1, 2, 3, 4]] * 2, type=request_type("iris", "fast"))
+    fake.send({"data": {"names": ["name"], "ndarray": [["setosa"]]}}, type="namer.response")
+    fake.send({"other": True}, type="namer.response")
+    panel = ResponsesPanel(fake, live=False)
+    try:
+        panel.refresh()
+        assert panel.output.outputs == () and "4</b> responses" in panel.counts.value
+        assert bytes(panel.class_plot.value).startswith(b"\x89PNG")
+    finally:
+        panel.close()
