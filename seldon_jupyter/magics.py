@@ -300,12 +300,24 @@ class SeldonMagics(Magics, SettingsTraits):
 
     @line_magic
     @magic_arguments()
-    @argument("kind", help="sdep, trigger, broker, service or deployment")
-    @argument("names", nargs="+", help="resource name(s)")
+    @argument("kind", nargs="?", help="sdep, trigger, broker, service or deployment")
+    @argument("names", nargs="*", help="resource name(s)")
+    @argument("--all-managed", action="store_true",
+              help="delete everything the kit created in this namespace (YAML you applied "
+                   "yourself stays)")
     @magic_args.quiet
     def seldon_delete(self, line: str) -> Any:
-        """Delete resources by kind and name."""
+        """Delete resources by kind and name, or --all-managed."""
         args = parse_argstring(self.seldon_delete, line)
+        if args.all_managed:
+            if args.kind or args.names:
+                raise UsageError("--all-managed takes no kind or names")
+            gone = self.session.cleanup()
+            return self._result(args, ResourceTable(gone, title=f"deleted {len(gone)} "
+                                                    "resource(s) the kit created"))
+        if not args.kind or not args.names:
+            raise UsageError("give a kind and name(s), e.g. %seldon_delete trigger to-iris, "
+                             "or --all-managed")
         for name in args.names:
             self.session.delete(args.kind, name)
         return self._result(args, YamlText(f"deleted {args.kind} {', '.join(args.names)}"))

@@ -110,7 +110,10 @@ def test_01_walkthrough_on_the_kubernetes_backend(tmp_path, home):
 
 
 def test_02_override_uri(tmp_path, home):
-    nb = execute("02-override-uri.ipynb", tmp_path, home)
+    check_override(execute("02-override-uri.ipynb", tmp_path, home))
+
+
+def check_override(nb: nbformat.NotebookNode) -> None:
     status = tagged(nb, "status")
     assert "iris-multi-canary" not in status  # cluster DNS names resolve to local addresses
     assert "/api/v0.1/predictions" in status
@@ -122,7 +125,10 @@ def test_02_override_uri(tmp_path, home):
 
 
 def test_03_streaming_analysis(tmp_path, home):
-    nb = execute("03-streaming-analysis.ipynb", tmp_path, home)
+    check_streaming(execute("03-streaming-analysis.ipynb", tmp_path, home))
+
+
+def check_streaming(nb: nbformat.NotebookNode) -> None:
     assert "sent 300 event(s)" in tagged(nb, "send")
     assert "300 response(s) collected" in tagged(nb, "send")
     accuracy = float(re.search(r"accuracy ([0-9.]+)", tagged(nb, "analysis")).group(1))
@@ -132,11 +138,14 @@ def test_03_streaming_analysis(tmp_path, home):
 
 
 def test_04_chaining(tmp_path, home):
-    nb = execute("04-chaining.ipynb", tmp_path, home)
-    assert re.search(r"SeldonDeployment\s+default/namer\s+Available", tagged(nb, "status"))
+    check_chaining(execute("04-chaining.ipynb", tmp_path, home))
+
+
+def check_chaining(nb: nbformat.NotebookNode) -> None:
+    assert re.search(r"SeldonDeployment\s+chaining/namer\s+Available", tagged(nb, "status"))
     check = tagged(nb, "check").strip()
     assert check == ("['setosa', 'versicolor', 'virginica', 'virginica'] "
-                     "{'seldon.iris-deployment.default.response'}")
+                     "{'seldon.iris-deployment.chaining.response'}")
 
 
 def test_05_debugging(tmp_path, home):
@@ -156,3 +165,25 @@ def test_05_debugging(tmp_path, home):
     assert "debugging/nowhere" in dead and "500" in dead and "dispatch error" in dead
     assert "dead-letter attempt 1: 202" in tagged(nb, "dead-trace")
     assert "resources deleted" in tagged(nb, "cleanup")
+
+
+CHECKS = {"01-walkthrough.ipynb": check_walkthrough, "02-override-uri.ipynb": check_override,
+          "03-streaming-analysis.ipynb": check_streaming, "04-chaining.ipynb": check_chaining,
+          "dashboard.ipynb": lambda nb: None}
+
+
+@pytest.mark.parametrize("order", [
+    ["01-walkthrough.ipynb", "03-streaming-analysis.ipynb"],
+    ["01-walkthrough.ipynb", "04-chaining.ipynb", "dashboard.ipynb"],
+    ["04-chaining.ipynb", "03-streaming-analysis.ipynb", "02-override-uri.ipynb",
+     "01-walkthrough.ipynb"],
+], ids=lambda order: " ".join(n.split("-")[0].split(".")[0] for n in order))
+def test_tutorials_compose_in_any_order_in_one_home(tmp_path, home, order):
+    """Each tutorial works after any other in the same home (its own namespace or a
+    clean-up of what it applied), checked with the same assertions as when run alone."""
+    for name in order:
+        nb = execute(name, tmp_path, home)
+        CHECKS[name](nb)
+        for cell in nb.cells:  # no cell may have failed (execute raises), nor printed a trace
+            for out in cell.get("outputs", []):
+                assert out.get("output_type") != "error", (name, out)
