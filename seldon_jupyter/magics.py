@@ -316,8 +316,8 @@ class SeldonMagics(Magics, SettingsTraits):
             return self._result(args, ResourceTable(gone, title=f"deleted {len(gone)} "
                                                     "resource(s) the kit created"))
         if not args.kind or not args.names:
-            raise UsageError("give a kind and name(s), e.g. %seldon_delete trigger to-iris, "
-                             "or --all-managed")
+            raise UsageError("a kind and name(s) are required, e.g. %seldon_delete trigger "
+                             "to-iris, or --all-managed")
         for name in args.names:
             self.session.delete(args.kind, name)
         return self._result(args, YamlText(f"deleted {args.kind} {', '.join(args.names)}"))

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import nbformat
 import requests
 from playwright.sync_api import expect, sync_playwright
 
@@ -29,6 +30,11 @@ pytestmark = pytest.mark.slow  # real processes: see tests/conftest.py
 def lab(tmp_path):
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    # the walkthrough live: without its clean-up cell (test_notebooks checks that one)
+    walkthrough = tmp_path / "notebooks" / "01-walkthrough.ipynb"
+    nb = nbformat.read(walkthrough, as_version=4)
+    nb.cells = [c for c in nb.cells if "cleanup" not in c.metadata.get("tags", [])]
+    nbformat.write(nb, walkthrough)
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "SELDON_JUPYTER_HOME": str(tmp_path / "home")}
     log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - closed below
