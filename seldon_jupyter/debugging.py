@@ -53,7 +53,7 @@ def explain_event(session: Session, attributes: Mapping[str, str | None], broker
         attrs.setdefault("type", "")
     return explain(session.status("trigger"), attrs, namespace=session.namespace,
                    broker=broker or session.broker,
-                   client_side=session.backend.describe().get("backend") != "local")
+                   client_side=session.backend.name != "local")
 
 
 def _decode(value: str | None) -> str | None:

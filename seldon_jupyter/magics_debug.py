@@ -25,9 +25,7 @@ class SeldonDebugMagics(Magics):
         self.core = core
 
     def _result(self, args: Any, value: Any) -> Any:
-        if getattr(args, "out", None):
-            self.shell.user_ns[args.out] = value  # type: ignore[union-attr]
-        return None if getattr(args, "quiet", False) else value
+        return self.core._result(args, value)  # -o / -q exactly as the main magics
 
     @line_magic
     @magic_arguments()
