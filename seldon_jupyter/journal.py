@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS responses (
     received_at REAL NOT NULL, event_seq INTEGER,
     names TEXT, nrows INTEGER, row0 TEXT);
 CREATE INDEX IF NOT EXISTS responses_type ON responses (type);
+CREATE INDEX IF NOT EXISTS responses_event ON responses (source, id);
 CREATE TABLE IF NOT EXISTS attempts (
     event_seq INTEGER NOT NULL, trigger TEXT NOT NULL, target TEXT NOT NULL,
     number INTEGER NOT NULL, url TEXT NOT NULL, started_at REAL NOT NULL,
@@ -292,6 +293,9 @@ def store_collected(path: Path | str, sink: str, origin: str, start: int, end: i
             return 0
         count = 0
         for event, received_at in batch:
+            if conn.execute("SELECT 1 FROM responses WHERE source=? AND id=? LIMIT 1",
+                            (event.source, event.id)).fetchone():
+                continue  # (source, id) names one event: a redelivery, or a second sink
             insert_response(event, sink=sink, received_at=received_at)(conn)
             count += 1
         conn.execute("INSERT INTO cursors (sink, origin, position) VALUES (?,?,?) ON"

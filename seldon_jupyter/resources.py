@@ -90,8 +90,11 @@ def validate(manifest: Mapping[str, Any], namespace: str = "default") -> dict[st
     meta = m.get("metadata")
     if not isinstance(meta, dict):
         raise ManifestError("missing field(s)", field="metadata")
-    meta.setdefault("namespace", namespace)
-    schemas.check_name(meta["namespace"], "metadata.namespace", label=True)
+    if kind in schemas.CLUSTER_SCOPED:
+        meta.pop("namespace", None)
+    else:
+        meta.setdefault("namespace", namespace)
+        schemas.check_name(meta["namespace"], "metadata.namespace", label=True)
     for section in ("labels", "annotations"):
         values = meta.get(section) or {}
         if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
@@ -218,7 +221,8 @@ def _workload(name: str, namespace: str, container: dict[str, Any], *,
                                "spec": {"containers": [container], **(pod or {})}}}},
         {"apiVersion": "v1", "kind": "Service", "metadata": metadata(name, namespace),
          "spec": {"selector": {"app": name},
-                  "ports": [{"protocol": "TCP", "port": 80, "targetPort": 8080}]}},
+                  "ports": [{"name": "http", "protocol": "TCP", "port": 80,
+                             "targetPort": 8080}]}},
     ]
 
 
@@ -243,6 +247,11 @@ def collector(name: str = "seldon-jupyter-collector", *, namespace: str = "defau
         "env": [{"name": "SINK_BIND", "value": "0.0.0.0"},
                 {"name": "SINK_FILE", "value": "/data/events.jsonl"}],
         "ports": [{"containerPort": 8080}],
+        # passes PodSecurity `restricted`: non-root, no privilege escalation, seccomp
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 65534,
+                            "allowPrivilegeEscalation": False,
+                            "capabilities": {"drop": ["ALL"]},
+                            "seccompProfile": {"type": "RuntimeDefault"}},
         "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
         "volumeMounts": [{"name": "app", "mountPath": "/app", "readOnly": True},
                          {"name": "data", "mountPath": "/data"}]}
@@ -250,6 +259,21 @@ def collector(name: str = "seldon-jupyter-collector", *, namespace: str = "defau
                        {"name": "data", "emptyDir": {}}]}
     return [config_map, *_workload(name, namespace, container, pod=pod,
                                    extra_labels={COLLECTOR_LABEL: "sink"})]
+
+
+def addressable_clusterrole() -> dict[str, Any]:
+    """The ClusterRole Knative needs to resolve a Trigger's `subscriber.ref` to a
+    SeldonDeployment (Seldon Core v1 never shipped one, so on a stock install such a
+    Trigger stays SubscriberResolved=False). Knative aggregates every ClusterRole
+    labelled `duck.knative.dev/addressable: "true"` into its addressable resolver; a
+    cluster admin applies this once."""
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "seldon-jupyter-addressable-seldondeployments",
+                         "labels": {"duck.knative.dev/addressable": "true",
+                                    MANAGED_BY[0]: MANAGED_BY[1]}},
+            "rules": [{"apiGroups": ["machinelearning.seldon.io"],
+                       "resources": ["seldondeployments", "seldondeployments/status"],
+                       "verbs": ["get", "list", "watch"]}]}
 
 
 COLLECTORS = {"event-display": event_display, "sink": collector}

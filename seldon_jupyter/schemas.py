@@ -213,7 +213,20 @@ def check_config_map(m: dict[str, Any]) -> None:
                   hint="quote numbers and booleans in YAML")
 
 
+def check_cluster_role(m: dict[str, Any]) -> None:
+    check_name(m["metadata"].get("name"), "metadata.name", label=False)
+    rules = m.get("rules") or []
+    if not isinstance(rules, list):
+        _fail("rules", "must be a list of rules")
+    for i, rule in enumerate(rules):
+        for field in ("apiGroups", "resources", "verbs"):
+            values = rule.get(field) if isinstance(rule, dict) else None
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                _fail(f"rules[{i}].{field}", "must be a list of strings")
+
+
 Checker = Callable[[dict[str, Any]], None]
+CLUSTER_SCOPED = ("ClusterRole",)
 KINDS: dict[tuple[str, str], Checker] = {
     **{(v, "SeldonDeployment"): check_seldon_deployment for v in SELDON_VERSIONS},
     (EVENTING, "Broker"): check_broker,
@@ -221,5 +234,6 @@ KINDS: dict[tuple[str, str], Checker] = {
     ("v1", "Service"): check_service,
     ("apps/v1", "Deployment"): check_deployment,
     ("v1", "ConfigMap"): check_config_map,
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): check_cluster_role,
 }
 OLD_EVENTING = ("eventing.knative.dev/v1alpha1", "eventing.knative.dev/v1beta1")

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import requests
+from requests.adapters import HTTPAdapter
 
 from seldon_jupyter import events
 from seldon_jupyter.backends.base import SendTarget
@@ -64,12 +65,49 @@ def check_answer(target: SendTarget, status: int, text: str) -> None:
     raise SendError(f"the broker answered HTTP {status}: {reason}", status=status)
 
 
+class _ServerNameAdapter(HTTPAdapter):
+    """Verifies the server's certificate against a given name (tls-server-name)."""
+
+    def __init__(self, server_hostname: str) -> None:
+        self.server_hostname = server_hostname
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["server_hostname"] = self.server_hostname
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _requests_options(http: requests.Session, target: SendTarget) -> dict[str, Any]:
+    if target.server_hostname:
+        prefix = target.url.split("/", 3)
+        http.mount("/".join(prefix[:3]) + "/", _ServerNameAdapter(target.server_hostname))
+    options: dict[str, Any] = {"verify": target.verify}
+    if target.cert:
+        options["cert"] = target.cert
+    if target.proxy:
+        options["proxies"] = {"http": target.proxy, "https": target.proxy}
+    return options
+
+
+def ssl_context(target: SendTarget) -> bool | ssl_module.SSLContext:
+    """aiohttp's TLS settings for `target` (CA, client certificate)."""
+    if target.verify is False and not target.cert:
+        return False
+    ctx = ssl_module.create_default_context(
+        cafile=target.verify if isinstance(target.verify, str) else None)
+    if target.verify is False:
+        ctx.check_hostname, ctx.verify_mode = False, ssl_module.CERT_NONE
+    if target.cert:
+        ctx.load_cert_chain(*target.cert)
+    return ctx
+
+
 def send_one(http: requests.Session, target: SendTarget, event: Event, *,
              structured: bool = False, timeout: float = 30.0) -> SendResult:
     headers, body = encode(event, structured)
     try:
-        resp = http.post(target.url, data=body, headers={**target.headers, **headers},
-                         timeout=timeout, verify=target.verify)
+        resp = http.post(target.url, data=body, headers=target.request_headers(headers),
+                         timeout=timeout, **_requests_options(http, target))
     except requests.RequestException as exc:
         raise SendError(f"could not reach the broker at {target.url}: {exc}",
                         hint="is the backend running? try session.status()") from exc
@@ -102,7 +140,9 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
         async with sem:
             try:
                 async with http.post(target.url, data=body,
-                                     headers={**target.headers, **headers}) as resp:
+                                     headers=target.request_headers(headers),
+                                     server_hostname=target.server_hostname,
+                                     proxy=target.proxy) as resp:
                     check_answer(target, resp.status, await resp.text())
                 ok[i] = True
             except (aiohttp.ClientError, TimeoutError, SendError, NotFoundError) as exc:
@@ -111,12 +151,7 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
         if progress is not None:
             progress(done, len(batch))
 
-    ssl: bool | ssl_module.SSLContext = True
-    if target.verify is False:
-        ssl = False
-    elif isinstance(target.verify, str):
-        ssl = ssl_module.create_default_context(cafile=target.verify)
-    connector = aiohttp.TCPConnector(limit=concurrency, ssl=ssl)
+    connector = aiohttp.TCPConnector(limit=concurrency, ssl=ssl_context(target))
     async with aiohttp.ClientSession(connector=connector,
                                      timeout=aiohttp.ClientTimeout(total=timeout)) as http:
         if rate is None:

@@ -40,6 +40,7 @@ from seldon_jupyter.trace import Trace
 
 DEFAULT_SOURCE = "seldon-jupyter"
 FEED_LIMIT = 200
+WATCH_SLICE = 10.0  # seconds: the longest one wait for a change lasts
 POLL = 0.05
 
 
@@ -151,7 +152,8 @@ class Session:
                         f"{r.kind} {r.namespace}/{r.name} is {r.state}"
                         + (f" ({r.reason})" if r.reason else "") for r in waiting),
                     hint="raise timeout=, or look at session.status() for the reason")
-            time.sleep(POLL * 2)
+            self.backend.wait_for_change([r for r in current if not r.ready],
+                                         min(deadline - time.monotonic(), WATCH_SLICE))
 
     def _key(self, target: Resource | tuple[str, str] | Mapping[str, Any]) -> tuple[str, str, str]:
         if isinstance(target, Resource):

@@ -13,6 +13,8 @@ Service subscriber collects what reaches it.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,9 @@ class FakeBackend:
     def list(self, namespace: str | None = None) -> list[Resource]:
         return [summarize(m) for (_, ns, _), m in sorted(self.store.items())
                 if namespace is None or ns == namespace]
+
+    def wait_for_change(self, waiting: Sequence[Resource], timeout: float) -> None:
+        time.sleep(max(0.0, min(0.1, timeout)))
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
         if self.store.pop((kind, namespace, name), None) is None:

@@ -16,7 +16,7 @@ from seldon_jupyter.demo import SEED
 from tests.kube import crd
 
 SCHEMAS = crd.load()
-PLURAL = {"SeldonDeployment": "seldondeployments", "Trigger": "triggers"}
+PLURAL = {"SeldonDeployment": "seldondeployments", "Trigger": "triggers", "Broker": "brokers"}
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -49,7 +49,7 @@ BUILT = [
     m for m in (*BUILT, *resources.load(SEED), *_notebook_manifests()) if m["kind"] in PLURAL],
     ids=lambda m: f"{m['kind']}/{m['metadata']['name']}")
 def test_matches_the_crd_schema(manifest):
-    schema = SCHEMAS[PLURAL[manifest["kind"]]]["schema"]
+    schema = SCHEMAS[PLURAL[manifest["kind"]]]["versions"]["v1"]["schema"]
     checked = resources.validate(manifest)
     assert crd.errors(schema, checked) == []
     assert crd.dropped(schema, checked) == []
@@ -59,7 +59,20 @@ def test_the_schema_check_can_fail():
     bad = resources.trigger("t", uri="http://x/")
     bad["spec"]["filter"] = "type=x"
     bad["spec"]["subscriber"]["timeout"] = "PT1S"
-    schema = SCHEMAS["triggers"]["schema"]
+    schema = SCHEMAS["triggers"]["versions"]["v1"]["schema"]
     assert crd.errors(schema, bad) == [
         'spec.filter: Invalid value: "str": spec.filter in body must be of type object']
     assert crd.dropped(schema, bad) == ["spec.subscriber.timeout"]
+
+
+def test_pruning_keeps_unknown_fields_under_preserve_but_prunes_known_subtrees():
+    # Trigger.spec has x-kubernetes-preserve-unknown-fields *and* properties: a field it
+    # does not declare stays, a field under a declared node (subscriber) is still pruned
+    schema = SCHEMAS["triggers"]["versions"]["v1"]["schema"]
+    body = resources.trigger("t", uri="http://x/")
+    body["spec"]["newUpstreamField"] = {"a": 1}
+    body["spec"]["subscriber"]["bogus"] = 1
+    pruned = crd.prune(schema, body)
+    assert pruned["spec"]["newUpstreamField"] == {"a": 1}
+    assert "bogus" not in pruned["spec"]["subscriber"]
+    assert crd.dropped(schema, body) == ["spec.subscriber.bogus"]

@@ -8,6 +8,7 @@ backends report state with one rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,11 +36,24 @@ class Resource:
 
 @dataclass(frozen=True)
 class SendTarget:
-    """Where and how to POST events for one broker (verify: TLS check or a CA bundle path)."""
+    """Where and how to POST events for one broker, with the TLS identity to present.
+
+    `verify` is the TLS check (or a CA bundle path), `cert` a client certificate and key
+    file, `server_hostname` the name to verify the server's certificate against (a
+    kubeconfig's tls-server-name), `proxy` an HTTP(S) proxy URL, and `auth` a callable
+    that returns fresh auth headers for each request (tokens that expire are refreshed).
+    """
 
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     verify: bool | str = True
+    cert: tuple[str, str] | None = None
+    server_hostname: str | None = None
+    proxy: str | None = None
+    auth: Callable[[], dict[str, str]] | None = field(default=None, compare=False)
+
+    def request_headers(self, extra: dict[str, str]) -> dict[str, str]:
+        return {**self.headers, **(self.auth() if self.auth else {}), **extra}
 
 
 def _ready_condition(status: dict[str, Any]) -> tuple[bool, str, str]:
@@ -61,7 +75,7 @@ def summarize(obj: dict[str, Any]) -> Resource:
         state = status.get("state") or "Creating"
         ready, reason = state == "Available", status.get("description") or ""
         address = (status.get("address") or {}).get("url")
-    elif kind in ("Service", "ConfigMap"):
+    elif kind in ("Service", "ConfigMap", "ClusterRole"):
         ready, state, reason = True, "Ready", ""
         address = (status.get("address") or {}).get("url")
     else:
@@ -100,6 +114,11 @@ class Backend(Protocol):
     def list(self, namespace: str | None = None) -> list[Resource]: ...
 
     def delete(self, kind: str, namespace: str, name: str) -> None: ...
+
+    def wait_for_change(self, waiting: Sequence[Resource], timeout: float) -> None:
+        """Block until one of `waiting` may have changed, or `timeout` seconds (a watch on
+        a cluster, a short pause where reads are cheap)."""
+        ...
 
     def send_target(self, namespace: str, broker: str) -> SendTarget: ...
 

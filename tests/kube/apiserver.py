@@ -1,14 +1,17 @@
-"""A stateful Kubernetes API-server double on 127.0.0.1 (the one stand-in the brief allows).
+"""A stateful Kubernetes API-server double (the one stand-in the brief allows), over TLS.
 
-It stores objects with uid, resourceVersion and generation; POST of an existing name is
-409 AlreadyExists, PUT with a stale resourceVersion is 409 Conflict, unknown objects are
-404 NotFound, CRD groups can be "not installed", and (verb, plural) pairs can be forbidden
-with the API server's RBAC message. SeldonDeployments and Triggers are checked against the
-real CRD schemas (422 Invalid, unknown fields pruned). It also plays the controllers and
-the kubelet: Seldon sets state/address, Knative sets Ready/subscriberUri, Deployments of
-the kit's collector and of event_display run as local processes whose stdout is the pod
-log; `services/<name>/proxy/...` reaches those processes, and the broker-ingress proxy
-reaches a real local broker that mirrors the Brokers, Triggers and SeldonDeployments.
+Built from PROTOCOL.md's "Kubernetes API server and a real cluster": HTTPS with a cluster
+CA and a server name that is not 127.0.0.1; users by client certificate or bearer token
+(anonymous is 403); text/plain `404 page not found` for an API group or version that is
+not installed; URL group/version must match the body's apiVersion (400); CRD schemas
+validate (422) and prune; the status subresource; PUT replaces, server-side apply merges
+(tests/kube/store.py); watches; 429 + Retry-After past `rate` requests a second;
+SelfSubjectAccessReview; namespaces that must exist (and can be Terminating: a 403 that is
+not RBAC). Controllers reconcile `lag` seconds after each write (tests/kube/controllers.py),
+the kubelet runs pods (tests/kube/pods.py), and the service proxy (tests/kube/proxy.py)
+reaches them and the real local broker the double mirrors Brokers, Triggers and
+SeldonDeployments into. A second, plain-HTTP site is the cluster network: the address the
+mirrored Triggers deliver to for `Service` subscribers (503 while no pod is ready).
 """
 
 from __future__ import annotations
@@ -18,32 +21,30 @@ import copy
 import json
 import tempfile
 import threading
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 import aiohttp
 from aiohttp import web
 
-from tests.kube import crd
+from tests.kube import crd, proxy
+from tests.kube import resources_table as table
+from tests.kube.auth import ANONYMOUS, PUBLIC, Authority, forbidden_message
+from tests.kube.controllers import Controllers, admit
 from tests.kube.pods import Kubelet
+from tests.kube.store import Conflict, Key, Store
+from tests.kube.tls import Pki
+from tests.kube.tls import kubeconfig as write_kubeconfig
+from tests.kube.workloads import Workloads
 
-GROUPS = {"machinelearning.seldon.io": {"seldondeployments": "SeldonDeployment"},
-          "eventing.knative.dev": {"brokers": "Broker", "triggers": "Trigger"},
-          "apps": {"deployments": "Deployment"}}
-CORE = {"services": "Service", "configmaps": "ConfigMap", "pods": "Pod"}
-MIRRORED = ("SeldonDeployment", "Broker", "Trigger")
+NOT_FOUND_TEXT = "404 page not found\n"
 
 
 def status(code: int, reason: str, message: str, **details: Any) -> web.Response:
-    return web.json_response({"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                              "message": message, "reason": reason, "details": details,
-                              "code": code}, status=code)
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return web.json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                              "status": "Failure", "message": message, "reason": reason,
+                              "details": details, "code": code}, status=code)
 
 
 def _selected(labels: dict[str, str], selector: str | None) -> bool:
@@ -51,273 +52,353 @@ def _selected(labels: dict[str, str], selector: str | None) -> bool:
     return all(labels.get(k) == v for k, v in pairs)
 
 
-class ApiServer:
-    def __init__(self, *, mirror: Any = None, workdir: Path | None = None) -> None:
-        self.objects: dict[tuple[str, str, str], dict] = {}
-        self.version = 0
-        self.forbidden: set[tuple[str, str]] = set()
+class ApiServer(Workloads):
+    def __init__(self, *, mirror: Any = None, workdir: Path | None = None, lag: float = 0.3,
+                 rate: float = 25.0, mesh: bool = False, start_delay: float = 0.5) -> None:
+        self.store = Store()
+        self.auth = Authority(rate)
+        self.pki = Pki()
+        self.lag = lag
         self.missing_groups: set[str] = set()
+        self.terminating: set[str] = set()
         self.mirror = mirror  # a seldon_jupyter Session on the local backend, or None
         self.calls: list[tuple[str, str]] = []
         self.schemas = crd.load()
+        self.controllers = Controllers(self.store, mirror)
+        self.controllers.pods_ready = self._pods_ready
+        self._mirrored: dict[Key, int] = {}
         self._tmp = tempfile.TemporaryDirectory() if workdir is None else None
-        self.kubelet = Kubelet(workdir or Path(self._tmp.name))
+        self.kubelet = Kubelet(workdir or Path(self._tmp.name), start_delay=start_delay,
+                               mesh=mesh, on_change=self._pod_changed)
         self.port = 0
+        self.network_port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
+        self._boot()
 
-    # -- controllers ------------------------------------------------------------------------
+    @property
+    def forbidden(self) -> set[tuple[str, str]]:
+        return self.auth.forbidden
 
-    def _ready(self, ok: bool = True, reason: str = "", kind: str = "Ready") -> list[dict]:
-        cond = {"type": kind, "status": "True" if ok else "False", "lastTransitionTime": _now()}
-        if reason:
-            cond["reason"] = reason
-        return [cond]
+    def _boot(self) -> None:
+        for ns in ("default", "kube-system", "knative-eventing"):
+            self.store.create(("namespaces", "", ns), {
+                "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, "kube")
+        for svc in proxy.ingress_services():
+            self.store.create(("services", "knative-eventing", svc["metadata"]["name"]), svc,
+                              "knative")
 
-    def _reconcile(self) -> None:
-        for (plural, ns, name), obj in self.objects.items():
-            if plural == "seldondeployments":
-                first = obj["spec"]["predictors"][0]["name"]
-                obj["status"] = {"state": "Available", "address": {
-                    "url": f"http://{name}-{first}.{ns}.svc.cluster.local:8000/api/v1.0/"
-                           "predictions"}}
-            elif plural == "brokers":
-                obj["status"] = {"address": {
-                    "url": f"http://broker-ingress.knative-eventing.svc.cluster.local/{ns}/{name}"},
-                    "conditions": self._ready()}
-            elif plural == "triggers":
-                obj["status"] = self._trigger_status(obj, ns)
-            elif plural == "deployments":
-                pod = self.kubelet.pods.get((ns, name))
-                up = pod is not None and pod.port is not None
-                obj["status"] = {"replicas": 1, "readyReplicas": int(up),
-                                 "conditions": self._ready(up, pod.reason if pod else "",
-                                                           kind="Available")}
+    def namespace(self, name: str, **labels: str) -> None:
+        """`kubectl create namespace` by the cluster admin (thread-safe)."""
+        def make() -> None:
+            self.store.create(("namespaces", "", name), {
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": name, "labels": labels}}, "kubectl")
+        self.call(make)
 
-    def _trigger_status(self, obj: dict, ns: str) -> dict:
-        spec = obj["spec"]
-        if ("brokers", ns, spec.get("broker", "default")) not in self.objects:
-            return {"conditions": self._ready(False, "BrokerDoesNotExist")}
-        sub = spec.get("subscriber", {})
-        ref, uri = sub.get("ref"), sub.get("uri")
-        base = None
-        if ref:
-            plural = {"SeldonDeployment": "seldondeployments", "Service": "services"}.get(
-                ref["kind"], "")
-            target = self.objects.get((plural, ref.get("namespace", ns), ref["name"]))
-            if target is None:
-                return {"conditions": self._ready(False, "SubscriberResolved")}
-            base = (target.get("status", {}).get("address", {}).get("url") if
-                    plural == "seldondeployments" else
-                    f"http://{ref['name']}.{ns}.svc.cluster.local/")
-        url = uri if uri and not base else (base.rstrip("/") + uri if uri else base)
-        return {"subscriberUri": url, "conditions": self._ready()}
+    def call(self, fn: Any, *args: Any) -> Any:
+        """Run `fn` on the server's loop (the store is not thread-safe) and return its result."""
+        assert self._loop is not None
 
-    def _service_pod_url(self, ns: str, service: str) -> str | None:
-        svc = self.objects.get(("services", ns, service))
-        if svc is None:
-            return None
-        pods = self.kubelet.matching(ns, svc.get("spec", {}).get("selector") or {})
-        running = [p for p in pods if p.port]
-        return f"http://127.0.0.1:{running[0].port}" if running else None
+        async def run() -> Any:
+            return fn(*args)
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(30)
+
+    # -- controllers and the data plane behind them ------------------------------------------
+
+    def _schedule(self, key: Key, delay: float | None = None) -> None:
+        assert self._loop is not None
+        self._loop.call_later(self.lag if delay is None else delay, self._reconcile, key)
+
+    def _reconcile(self, key: Key) -> None:
+        again = self.controllers.reconcile(key)
+        if again is not None:
+            self._schedule(key, again)
+        obj = self.store.get(key)
+        if key[0] == "triggers" and obj is not None:
+            self._mirror_trigger(key, obj)
+
+    def _dependents(self, ns: str) -> None:
+        for trigger in self.store.items("triggers", None):
+            if ns == "" or trigger["metadata"]["namespace"] == ns:
+                self._schedule(("triggers", trigger["metadata"]["namespace"],
+                                trigger["metadata"]["name"]))
+
+    def _pods_ready(self, ns: str, name: str) -> tuple[bool, str]:
+        pod = self.kubelet.pods.get((ns, name))
+        return (pod is not None and pod.ready), (pod.reason if pod else "")
+
+    def _pod_changed(self, ns: str, name: str) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._schedule, ("deployments", ns, name), 0)
+
+    def _mirror(self, fn: Any, *args: Any) -> None:
+        if self.mirror is not None:
+            assert self._loop is not None
+            self._loop.run_in_executor(None, fn, *args)
+
+    def _mirror_trigger(self, key: Key, obj: dict) -> None:
+        ready = any(c["type"] == "Ready" and c["status"] == "True"
+                    for c in (obj.get("status") or {}).get("conditions", []))
+        generation = obj["metadata"]["generation"]
+        if not ready or self._mirrored.get(key) == generation or self.mirror is None:
+            return
+        self._mirrored[key] = generation
+        clean = self._clean(obj)
+        sub = clean["spec"]["subscriber"]
+        ref = sub.get("ref") or {}
+        if ref.get("kind") == "Service":
+            ns = ref.get("namespace", key[1])
+            sub["uri"] = (f"http://127.0.0.1:{self.network_port}/{ns}/{ref['name']}"
+                          + (sub.get("uri") or "/"))
+            del sub["ref"]
+        self._mirror(self.mirror.apply, clean)
+
+    @staticmethod
+    def _clean(obj: dict) -> dict:
+        clean = copy.deepcopy({k: v for k, v in obj.items() if k != "status"})
+        meta = clean["metadata"]
+        clean["metadata"] = {k: meta[k] for k in ("name", "namespace", "labels", "annotations")
+                             if k in meta}
+        return clean
 
     # -- REST -------------------------------------------------------------------------------
 
-    async def handle(self, request: web.Request) -> web.Response:
-        group = request.match_info.get("group")
-        ns, name = request.match_info.get("ns"), request.match_info.get("name")
-        plural = request.match_info["plural"]
-        kind = (GROUPS.get(group, {}) if group else CORE).get(plural)
-        verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update",
-                "DELETE": "delete"}.get(request.method, "")
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         self.calls.append((request.method, request.path_qs))
-        if group in self.missing_groups or kind is None or not verb:
-            return status(404, "NotFound", "the server could not find the requested resource")
-        if (verb, plural) in self.forbidden:
-            return status(403, "Forbidden",
-                          f'{plural}{"." + group if group else ""} is forbidden: User "tester" '
-                          f'cannot {verb} resource "{plural}" in API group "{group or ""}" in '
-                          f'the namespace "{ns}"')
-        if plural == "pods":
-            return self._pods(ns, name, request)
-        key = (plural, ns, name or "")
-        if request.method == "GET" and not name:
-            items = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")}
-                     for (p, n, _), o in sorted(self.objects.items()) if p == plural
-                     and (ns is None or n == ns)
-                     and _selected(o["metadata"].get("labels") or {},
-                                   request.query.get("labelSelector"))]
-            return web.json_response({"kind": f"{kind}List", "apiVersion": "v1", "items": items,
-                                      "metadata": {"resourceVersion": str(self.version)}})
-        if request.method in ("GET", "DELETE"):
-            if key not in self.objects:
-                return status(404, "NotFound", f'{plural} "{name}" not found', name=name)
-            obj = self.objects[key] if request.method == "GET" else self.objects.pop(key)
-            if request.method == "DELETE":
-                await self._deleted(kind, ns, name or "")
+        path = request.path
+        user, problem = self.auth.identify(request.headers, request.transport)
+        if user is None:
+            return status(401, "Unauthorized", f"Unauthorized: {problem}")
+        if path in PUBLIC:
+            return web.json_response({"major": "1", "minor": "33", "gitVersion": "v1.33.1",
+                                      "platform": "linux/amd64"})
+        watching = request.query.get("watch") in ("1", "true")
+        if not watching and self.auth.throttle(user):
+            response = status(429, "TooManyRequests",
+                              "Too many requests, please try again later.",
+                              retryAfterSeconds=1)
+            response.headers["Retry-After"] = "1"
+            return response
+        route = table.parse(path, self.missing_groups)
+        if route is None:
+            if user == ANONYMOUS:
+                return status(403, "Forbidden", f'forbidden: User "{ANONYMOUS}" cannot get '
+                              f'path "{path}"')
+            return web.Response(status=404, text=NOT_FOUND_TEXT, content_type="text/plain")
+        if isinstance(route, dict):  # discovery
+            return web.json_response(route)
+        verb = table.verb(request.method, route, watching)
+        if not self.auth.allowed(user, verb, route.resource):
+            return status(403, "Forbidden", forbidden_message(
+                user, verb, route.resource, route.group, route.namespace, route.name))
+        if route.plural == "selfsubjectaccessreviews":
+            return await self._access_review(request, user)
+        if route.subresource == "proxy":
+            return await self._proxy(request, route)
+        if route.plural == "pods":
+            return self._pods(request, route)
+        if request.method == "GET" and route.name is None:
+            return await self._list(request, route, watching)
+        if request.method == "GET":
+            obj = self.store.get(route.key)
+            if obj is None:
+                return self._not_found(route)
             return web.json_response(obj)
-        return await self._write(request, kind, plural, ns, name)
+        if request.method == "DELETE":
+            return self._delete(route)
+        return await self._write(request, route)
 
-    async def _write(self, request: web.Request, kind: str, plural: str, ns: str,
-                     name: str | None) -> web.Response:
-        body = await request.json()
+    def _not_found(self, route: table.Route) -> web.Response:
+        return status(404, "NotFound", f'{route.plural}{route.dotted_group} "{route.name}" '
+                      "not found", name=route.name, kind=route.plural)
+
+    async def _list(self, request: web.Request, route: table.Route,
+                    watching: bool) -> web.StreamResponse:
+        selector = request.query.get("labelSelector")
+        if watching:
+            since = int(request.query.get("resourceVersion") or self.store.version)
+            timeout = min(float(request.query.get("timeoutSeconds") or 60), 300)
+            name = (request.query.get("fieldSelector") or "").removeprefix("metadata.name=")
+            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await response.prepare(request)
+            try:
+                async for kind, obj in self.store.watch(route.plural, route.namespace, since,
+                                                        timeout, name or None):
+                    if kind == "ERROR" or _selected(obj["metadata"].get("labels") or {},
+                                                    selector):
+                        await response.write(json.dumps({"type": kind, "object": obj})
+                                             .encode() + b"\n")
+                await response.write_eof()
+            except (ConnectionError, aiohttp.ClientConnectionResetError):
+                pass  # the client went away: the watch ends
+            return response
+        items = [o for o in self.store.items(route.plural, route.namespace)
+                 if _selected(o["metadata"].get("labels") or {}, selector)]
+        for item in items:
+            item.pop("kind", None), item.pop("apiVersion", None)
+        return web.json_response({"kind": f"{route.kind}List", "apiVersion": route.api_version,
+                                  "metadata": {"resourceVersion": str(self.store.version)},
+                                  "items": items})
+
+    def _delete(self, route: table.Route) -> web.Response:
+        old = self.store.delete(route.key)
+        if old is None:
+            return self._not_found(route)
+        if route.plural == "deployments":
+            assert self._loop is not None
+            self._loop.run_in_executor(None, self.kubelet.stop, route.namespace, route.name)
+        if route.plural in ("seldondeployments", "brokers", "triggers") and self.mirror:
+            self._mirrored.pop(route.key, None)
+            self._mirror(self._mirror_delete, route.kind, route.name, route.namespace)
+        self._dependents(route.namespace or "")
+        return web.json_response(old)
+
+    def _mirror_delete(self, kind: str, name: str, ns: str) -> None:
+        try:
+            self.mirror.delete(kind, name, ns)
+        except Exception:  # noqa: BLE001 - never mirrored (e.g. a Trigger not Ready)
+            pass
+
+    async def _write(self, request: web.Request, route: table.Route) -> web.Response:
+        apply = request.method == "PATCH"
+        if apply and request.content_type != "application/apply-patch+yaml":
+            return status(415, "UnsupportedMediaType",
+                          'the body of the request was in an unknown format - accepted media '
+                          'types include: application/apply-patch+yaml')
+        manager = request.query.get("fieldManager", "")
+        if apply and not manager:
+            return status(400, "BadRequest", "PATCH, application/apply-patch+yaml: "
+                          "fieldManager is required for apply requests")
+        text = await request.text()
+        try:
+            body = yaml.safe_load(text) if apply else json.loads(text)
+        except (ValueError, yaml.YAMLError) as exc:
+            return status(400, "BadRequest", f"the body could not be decoded: {exc}")
+        if not isinstance(body, dict):
+            return status(400, "BadRequest", "the body is not an object")
+        if body.get("apiVersion") != route.api_version or body.get("kind") != route.kind:
+            return status(400, "BadRequest", f"the API version in the data "
+                          f"({body.get('apiVersion')}) does not match the expected API "
+                          f"version ({route.api_version})" if body.get("apiVersion") !=
+                          route.api_version else f"the kind in the data ({body.get('kind')})"
+                          f" does not match the expected kind ({route.kind})")
         meta = body.setdefault("metadata", {})
-        meta["namespace"] = ns
-        if plural in self.schemas:
-            schema = self.schemas[plural]
-            problems = crd.errors(schema["schema"], body)
+        name = meta.get("name") or route.name
+        if route.name and meta.get("name") not in (None, route.name):
+            return status(400, "BadRequest", "the name of the object does not match the URL")
+        meta["name"] = name
+        if route.namespace:
+            meta["namespace"] = route.namespace
+            if self.store.get(("namespaces", "", route.namespace)) is None:
+                return status(404, "NotFound", f'namespaces "{route.namespace}" not found',
+                              name=route.namespace, kind="namespaces")
+            if route.namespace in self.terminating and request.method != "PUT":
+                return status(403, "Forbidden", f'{route.plural} "{name}" is forbidden: unable '
+                              f"to create new content in namespace {route.namespace} because "
+                              "it is being terminated")
+        schema = self.schemas.get(route.plural)
+        if schema is not None:
+            version = schema["versions"][route.version]["schema"]
+            problems = crd.errors(version, body)
             if problems:
-                return status(422, "Invalid", f'{kind}.{schema["group"]} "{meta.get("name")}" '
-                              f'is invalid: {"; ".join(problems)}', causes=problems)
-            body = crd.prune(schema["schema"], body)
-            meta = body["metadata"]
-        if request.method == "POST":
-            key = (plural, ns, meta["name"])
-            if key in self.objects:
-                return status(409, "AlreadyExists", f'{plural} "{meta["name"]}" already exists')
-            meta.update(uid=str(uuid.uuid4()), generation=1, creationTimestamp=_now())
-        else:
-            key = (plural, ns, name or "")
-            current = self.objects.get(key)
-            if current is None:
-                return status(404, "NotFound", f'{plural} "{name}" not found')
-            if meta.get("resourceVersion") != current["metadata"]["resourceVersion"]:
-                return status(409, "Conflict", f'Operation cannot be fulfilled on {plural} '
-                              f'"{name}": the object has been modified; please apply your '
-                              "changes to the latest version and try again")
-            meta.update(uid=current["metadata"]["uid"],
-                        generation=current["metadata"]["generation"] + 1,
-                        creationTimestamp=current["metadata"]["creationTimestamp"])
-        self.version += 1
-        meta["resourceVersion"] = str(self.version)
-        body.pop("status", None)
-        self.objects[key] = body
-        if kind == "Deployment":
-            config_maps = {(n, k): o for (p, n, k), o in self.objects.items() if p == "configmaps"}
-            await asyncio.to_thread(self.kubelet.run, body, config_maps)
-        self._reconcile()
-        await self._mirror_apply(body)
-        return web.json_response(self.objects[key], status=201 if request.method == "POST"
-                                 else 200)
+                return status(422, "Invalid", f'{route.kind}.{route.group} "{name}" is '
+                              f'invalid: {"; ".join(problems)}', causes=problems)
+            body = crd.prune(version, body)
+        key = (route.plural, route.namespace or "", name)
+        try:
+            if apply:
+                obj, created = self.store.apply(key, body, manager,
+                                                force=request.query.get("force") == "true",
+                                                admit=lambda o: admit(route.plural, o))
+            elif request.method == "POST":
+                admit(route.plural, body)
+                if self.store.get(key) is not None:
+                    return status(409, "AlreadyExists", f'{route.plural}{route.dotted_group} '
+                                  f'"{name}" already exists', name=name)
+                obj, created = self.store.create(key, body, manager or "unknown"), True
+            else:
+                current = self.store.get(key)
+                if current is None:
+                    return self._not_found(route)
+                if meta.get("resourceVersion") not in (None, "",
+                                                       current["metadata"]["resourceVersion"]):
+                    return status(409, "Conflict", f'Operation cannot be fulfilled on '
+                                  f'{route.plural}{route.dotted_group} "{name}": the object '
+                                  "has been modified; please apply your changes to the latest "
+                                  "version and try again")
+                admit(route.plural, body)
+                obj, created = self.store.replace(key, body, manager or "unknown"), False
+        except Conflict as exc:
+            return status(409, "Conflict", str(exc))
+        self._after_write(route, key, obj)
+        return web.json_response(obj, status=201 if created else 200)
 
-    def _pods(self, ns: str, name: str | None, request: web.Request) -> web.Response:
-        pods = [p for p in self.kubelet.matching(ns, {}) if _selected(
-            p.labels, request.query.get("labelSelector"))]
-        if name is None:
-            return web.json_response({"kind": "PodList", "apiVersion": "v1",
-                                      "items": [p.manifest() for p in pods]})
-        pod = next((p for p in pods if p.name == name), None)
-        if pod is None:
-            return status(404, "NotFound", f'pods "{name}" not found')
-        if not request.path.endswith("/log"):
-            return web.json_response(pod.manifest())
-        if pod.process is None:
-            return status(400, "BadRequest", f'container "{pod.container}" in pod "{name}" is '
-                          "waiting to start: ContainerCreating")
-        return web.Response(text=pod.log.read_text(errors="replace"))
+    def _after_write(self, route: table.Route, key: Key, obj: dict) -> None:
+        if route.plural == "deployments":
+            config_maps = {(k[1], k[2]): o for k, o in self.store.objects.items()
+                           if k[0] == "configmaps"}
+            assert self._loop is not None
+            self._loop.run_in_executor(None, self.kubelet.run, copy.deepcopy(obj),
+                                       copy.deepcopy(config_maps))
+        if route.plural in ("seldondeployments", "brokers") and self.mirror is not None:
+            self._mirror(self.mirror.apply, self._clean(obj))
+        self._schedule(key)
+        if route.plural in ("brokers", "seldondeployments", "services", "clusterroles"):
+            self._dependents(key[1])
 
-    async def _mirror_apply(self, body: dict) -> None:
-        if self.mirror is None or body["kind"] not in MIRRORED:
-            return
-        clean = copy.deepcopy({k: v for k, v in body.items() if k != "status"})
-        for field in ("uid", "generation", "creationTimestamp", "resourceVersion"):
-            clean["metadata"].pop(field, None)
-        ref = clean.get("spec", {}).get("subscriber", {}).get("ref") or {}
-        if body["kind"] == "Trigger" and ref.get("kind") == "Service":
-            url = self._service_pod_url(clean["metadata"]["namespace"], ref["name"])
-            if url is None:
-                return  # no endpoints: Knative would not deliver either
-            sub = clean["spec"]["subscriber"]
-            sub["uri"] = url + (sub.get("uri") or "/")
-            del sub["ref"]
-        broker = clean.get("spec", {}).get("broker", "default")
-        wait = body["kind"] != "Trigger" or (
-            "brokers", clean["metadata"]["namespace"], broker) in self.objects
-        await asyncio.to_thread(self.mirror.apply, clean, wait=wait, timeout=120)
-
-    async def _deleted(self, kind: str, ns: str, name: str) -> None:
-        if kind == "Deployment":
-            await asyncio.to_thread(self.kubelet.stop, ns, name)
-        if self.mirror is not None and kind in MIRRORED:
-            await asyncio.to_thread(self.mirror.delete, kind, name, ns)
-
-    async def proxy(self, request: web.Request) -> web.Response:
-        self.calls.append((request.method, request.path_qs))
-        ns, service = request.match_info["ns"], request.match_info["service"].split(":")[0]
-        if ("get", "services/proxy") in self.forbidden:
-            return status(403, "Forbidden", f'services "{service}" is forbidden: User "tester" '
-                          f'cannot get resource "services/proxy" in API group "" in the '
-                          f'namespace "{ns}"')
-        if (ns, service) == ("knative-eventing", "broker-ingress") and self.mirror is not None:
-            base = self.mirror.backend.running().broker_url
-        else:
-            base = self._service_pod_url(ns, service)
-        if base is None:
-            return status(503, "ServiceUnavailable",
-                          f'no endpoints available for service "{service}"')
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower().startswith("ce-") or k.lower() == "content-type"}
-        async with aiohttp.ClientSession() as http, http.request(
-                request.method, f"{base}/{request.match_info['rest']}", params=request.query,
-                data=await request.read(), headers=headers) as resp:
-            return web.Response(status=resp.status, body=await resp.read(),
-                                content_type=resp.content_type)
-
-    async def version_info(self, _request: web.Request) -> web.Response:
-        # kube-apiserver's /version (version.Info), served to any authenticated client
-        return web.json_response({"major": "1", "minor": "33", "gitVersion": "v1.33.1",
-                                  "platform": "linux/amd64"})
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        crud = r"/apis/{group}/{version}/namespaces/{ns}/{plural}"
-        core = r"/api/v1/namespaces/{ns}/{plural}"
-        app.router.add_route("*", r"/api/v1/namespaces/{ns}/services/{service}/proxy/{rest:.*}",
-                             self.proxy)
-        app.router.add_route("GET", core + "/{name}/log", self.handle)
-        app.router.add_get("/version", self.version_info)
-        # cluster-wide lists (every namespace): no namespace segment
-        app.router.add_get(r"/apis/{group}/{version}/{plural}", self.handle)
-        app.router.add_get(r"/api/v1/{plural}", self.handle)
-        for base in (crud, core):
-            app.router.add_route("*", base, self.handle)
-            app.router.add_route("*", base + "/{name}", self.handle)
-        return app
+    async def _access_review(self, request: web.Request, user: str) -> web.Response:
+        body = await request.json()
+        attrs = body.get("spec", {}).get("resourceAttributes") or {}
+        resource = attrs.get("resource", "") + (f"/{attrs['subresource']}"
+                                                if attrs.get("subresource") else "")
+        allowed = self.auth.allowed(user, attrs.get("verb", ""), resource)
+        body["status"] = {"allowed": allowed, **({} if allowed else {"reason": ""})}
+        return web.json_response(body, status=201)
 
     # -- lifecycle (a thread of its own, so sync client code can call it) ---------------------
 
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
     def start(self) -> str:
+        """Serve HTTPS on 127.0.0.1 (and the plain cluster network); returns the server URL."""
         ready = threading.Event()
 
         def run() -> None:
             self._loop = asyncio.new_event_loop()
             self._runner = web.AppRunner(self.app())
             self._loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            site = web.TCPSite(self._runner, "127.0.0.1", 0,
+                               ssl_context=self.pki.server_context())
             self._loop.run_until_complete(site.start())
             self.port = site._server.sockets[0].getsockname()[1]
+            network = web.Application()
+            network.router.add_route("*", "/{ns}/{service}/{rest:.*}", self.network)
+            self._net_runner = web.AppRunner(network)
+            self._loop.run_until_complete(self._net_runner.setup())
+            net_site = web.TCPSite(self._net_runner, "127.0.0.1", 0)
+            self._loop.run_until_complete(net_site.start())
+            self.network_port = net_site._server.sockets[0].getsockname()[1]
             ready.set()
             self._loop.run_forever()
 
         threading.Thread(target=run, daemon=True).start()
         ready.wait(30)
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         self.kubelet.stop_all()
         if self._loop is not None and self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
+            for runner in (self._runner, self._net_runner):
+                asyncio.run_coroutine_threadsafe(runner.cleanup(), self._loop).result(30)
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._tmp is not None:
             self._tmp.cleanup()
 
-
-def kubeconfig(path: Any, server: str, namespace: str = "default") -> str:
-    """A kubeconfig file pointing at the double with a bearer token."""
-    doc = {"apiVersion": "v1", "kind": "Config", "current-context": "double",
-           "clusters": [{"name": "double", "cluster": {"server": server}}],
-           "users": [{"name": "tester", "user": {"token": "test-token"}}],
-           "contexts": [{"name": "double", "context": {"cluster": "double", "user": "tester",
-                                                        "namespace": namespace}}]}
-    path.write_text(json.dumps(doc))
-    return str(path)
+    def kubeconfig(self, path: Path, namespace: str | None = "default", **kw: Any) -> str:
+        """A kubeconfig for this double (client certificate by default; see tests/kube/tls)."""
+        return write_kubeconfig(path, f"https://127.0.0.1:{self.port}", self.pki,
+                                namespace=namespace, **kw)

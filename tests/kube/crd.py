@@ -1,4 +1,4 @@
-"""The SeldonDeployment and Trigger CRD schemas, applied the way the API server applies them.
+"""The SeldonDeployment, Broker and Trigger CRD schemas, applied as the API server does.
 
 A structural schema rejects values of the wrong type or missing required fields (422
 Invalid) and silently drops ("prunes") fields it does not declare, unless a subtree says
@@ -19,14 +19,16 @@ ROOT = ("apiVersion", "kind", "metadata")  # the server's own, whatever the sche
 
 
 def load() -> dict[str, dict]:
-    """plural -> the served v1 openAPIV3Schema."""
+    """plural -> kind, group, and per served version its openAPIV3Schema and subresources."""
     found = {}
     for path in sorted(CRDS.glob("*.yaml")):
         crd = yaml.safe_load(path.read_text())
-        version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
+        versions = {v["name"]: {"schema": v["schema"]["openAPIV3Schema"],
+                                "subresources": v.get("subresources") or {}}
+                    for v in crd["spec"]["versions"] if v.get("served")}
         found[crd["spec"]["names"]["plural"]] = {
             "kind": crd["spec"]["names"]["kind"], "group": crd["spec"]["group"],
-            "schema": version["schema"]["openAPIV3Schema"]}
+            "versions": versions}
     return found
 
 
@@ -53,8 +55,13 @@ def errors(schema: dict, obj: Any) -> list[str]:
 
 
 def prune(schema: dict, obj: Any) -> Any:
-    """`obj` without the fields `schema` does not declare (metadata is the server's own)."""
-    if schema.get("x-kubernetes-preserve-unknown-fields") and "properties" not in schema:
+    """`obj` without the fields `schema` does not declare (metadata is the server's own).
+
+    As apiextensions' pruning/algorithm.go: a node with x-kubernetes-preserve-unknown-fields
+    keeps the fields it does not declare, but the ones it declares are still pruned by
+    their own schemas (skipPrune stops only at a node with nothing declared)."""
+    keep = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
+    if keep and "properties" not in schema and "additionalProperties" not in schema:
         return obj
     if isinstance(obj, dict):
         props = schema.get("properties")
@@ -64,7 +71,7 @@ def prune(schema: dict, obj: Any) -> Any:
         if props is None:
             return obj if schema.get("type") != "object" or not schema else {}
         return {k: prune(props[k], v) if k in props and k not in ROOT else v
-                for k, v in obj.items() if k in props or k in ROOT}
+                for k, v in obj.items() if k in props or k in ROOT or keep}
     if isinstance(obj, list) and isinstance(schema.get("items"), dict):
         return [prune(schema["items"], v) for v in obj]
     return obj
@@ -72,7 +79,8 @@ def prune(schema: dict, obj: Any) -> Any:
 
 def dropped(schema: dict, obj: Any, where: str = "") -> list[str]:
     """Paths of the fields `prune` would drop."""
-    if schema.get("x-kubernetes-preserve-unknown-fields") and "properties" not in schema:
+    keep = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
+    if keep and "properties" not in schema and "additionalProperties" not in schema:
         return []
     out: list[str] = []
     if isinstance(obj, dict):
@@ -86,7 +94,7 @@ def dropped(schema: dict, obj: Any, where: str = "") -> list[str]:
                 out += dropped(props[k], v, path)
             elif props is None and isinstance(extra, dict):
                 out += dropped(extra, v, path)
-            elif props is not None and k not in props:
+            elif props is not None and k not in props and not keep:
                 out.append(path)
     elif isinstance(obj, list) and isinstance(schema.get("items"), dict):
         for i, v in enumerate(obj):

@@ -1,16 +1,24 @@
 """The kubernetes backend: SeldonDeployments, Brokers and Triggers on a real cluster.
 
-Apply is create-or-replace that keeps resourceVersion semantics (a concurrent change is a
-conflict, not a silent overwrite); status comes from what Seldon's and Knative's
-controllers write, read through the same `summarize` as the local backend. Events are
-sent through the API server's service proxy to the broker ingress, straight to the broker
-address from inside the cluster, or to a URL the user gives.
+Apply is server-side apply with field manager `seldon-jupyter` (the kit owns only the
+fields it sets; controllers' status and other managers' fields are left alone), at the
+URL of each manifest's own apiVersion. Readiness is what the controllers wrote, read
+through the shared `summarize`, with the cluster's extra rules (tests/kube double and
+PROTOCOL.md): a Knative object is Ready only when `status.observedGeneration` equals
+`metadata.generation`, and a SeldonDeployment whose spec the kit just changed only after
+Seldon's operator has moved its status (v1 never reports observedGeneration). Waits watch
+instead of polling. Events go through the API server's service proxy to the ingress named
+by the Broker's own `status.address.url` (so any broker class works), straight to that
+address from inside the cluster, or to a URL the user gives; sends carry the
+kubeconfig's full TLS identity.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,35 +26,18 @@ import platformdirs
 
 from seldon_jupyter import journal, resources
 from seldon_jupyter.backends.base import Resource, SendTarget, summarize
+from seldon_jupyter.backends.kubernetes import routing
 from seldon_jupyter.backends.kubernetes.api import Api, load
 from seldon_jupyter.backends.kubernetes.collect import Collector
-from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError, SeldonJupyterError
+from seldon_jupyter.errors import BackendError, SeldonJupyterError
 
-KINDS: dict[str, tuple[str, str]] = {
-    "SeldonDeployment": ("/apis/machinelearning.seldon.io/v1", "seldondeployments"),
-    "Broker": ("/apis/eventing.knative.dev/v1", "brokers"),
-    "Trigger": ("/apis/eventing.knative.dev/v1", "triggers"),
-    "Service": ("/api/v1", "services"),
-    "ConfigMap": ("/api/v1", "configmaps"),
-    "Deployment": ("/apis/apps/v1", "deployments"),
-}
+FIELD_MANAGER = "seldon-jupyter"
 LISTED = ("Broker", "Trigger", "SeldonDeployment")
 SUPPORT = ("Deployment", "Service", "ConfigMap")  # listed when the kit made them
 MANAGED = "=".join(resources.MANAGED_BY)
 COLLECT_EVERY = 0.3  # seconds: the least time between two pulls from the cluster's sinks
-INGRESS = ("knative-eventing", "broker-ingress")
-
-
-def path(kind: str, namespace: str | None, name: str | None = None) -> str:
-    """The REST path of a kind in a namespace (namespace None: the cluster-wide list)."""
-    try:
-        prefix, plural = KINDS[kind]
-    except KeyError:
-        raise ManifestError(f"the kubernetes backend does not manage {kind!r}",
-                            hint=f"supported: {', '.join(KINDS)}") from None
-    if namespace is None:
-        return f"{prefix}/{plural}"
-    return f"{prefix}/namespaces/{namespace}/{plural}" + (f"/{name}" if name else "")
+GENERATION_KINDS = ("Broker", "Trigger", "Deployment")  # report observedGeneration
+TARGET_TTL = 30.0  # seconds a derived send target is reused
 
 
 class KubernetesBackend:
@@ -65,31 +56,52 @@ class KubernetesBackend:
         self.home.mkdir(parents=True, exist_ok=True)
         self.collector = Collector(self.api, self.journal_path())
         self._collected: dict[str, float] = {}
+        self._stale: dict[tuple[str, str, str], str] = {}  # Seldon status before our change
+        self._targets: dict[tuple[str, str], tuple[float, SendTarget]] = {}
 
     # -- resources --------------------------------------------------------------------------
 
-    def _apply_one(self, m: dict[str, Any]) -> dict[str, Any]:
+    def _apply_one(self, m: dict[str, Any], force: bool) -> dict[str, Any]:
         kind, meta = m["kind"], m["metadata"]
-        ns, name = meta.get("namespace", self.default_namespace), meta["name"]
+        ns = meta.get("namespace", self.default_namespace)
+        where = routing.path(kind, ns, meta["name"], api_version=m.get("apiVersion"))
         body = {k: v for k, v in m.items() if k != "status"}
-        try:
-            current = self.api.request("GET", path(kind, ns, name))
-        except NotFoundError:
-            created: dict[str, Any] = self.api.request("POST", path(kind, ns), body)
-            return created
-        body["metadata"] = {**meta, "resourceVersion": current["metadata"]["resourceVersion"]}
-        if kind == "Service":  # clusterIP is immutable once assigned
-            for field in ("clusterIP", "clusterIPs"):
-                if field in current.get("spec", {}):
-                    body.setdefault("spec", {}).setdefault(field, current["spec"][field])
-        replaced: dict[str, Any] = self.api.request("PUT", path(kind, ns, name), body)
-        return replaced
+        body["metadata"] = {k: v for k, v in meta.items() if k != "resourceVersion"}
+        before = None
+        if kind == "SeldonDeployment":
+            code, found = self.api.attempt("GET", where)
+            before = found if code == 200 else None
+        query = [("fieldManager", FIELD_MANAGER)] + ([("force", "true")] if force else [])
+        applied: dict[str, Any] = self.api.request(
+            "PATCH", where, json.dumps(body), query,
+            content_type="application/apply-patch+yaml")
+        if before is not None and applied["metadata"].get("generation") != before[
+                "metadata"].get("generation"):
+            self._stale[("SeldonDeployment", ns, meta["name"])] = json.dumps(
+                applied.get("status") or {}, sort_keys=True)
+        return applied
 
-    def apply(self, manifests: list[dict[str, Any]]) -> list[Resource]:
-        return [summarize(self._apply_one(m)) for m in manifests]
+    def apply(self, manifests: list[dict[str, Any]], *, force: bool = False) -> list[Resource]:
+        return [self._summarize(self._apply_one(m, force)) for m in manifests]
+
+    def _summarize(self, obj: dict[str, Any]) -> Resource:
+        res = summarize(obj)
+        meta = obj.get("metadata") or {}
+        status = obj.get("status") or {}
+        generation = meta.get("generation")
+        key = (res.kind, res.namespace, res.name)
+        if res.kind in GENERATION_KINDS and res.ready and generation is not None and (
+                status.get("observedGeneration") != generation):
+            return _not_yet(res, f"the controller has not reconciled generation {generation}"
+                            f" yet (observed {status.get('observedGeneration', 'none')})")
+        if key in self._stale:
+            if json.dumps(status, sort_keys=True) == self._stale[key] and res.ready:
+                return _not_yet(res, "Seldon's operator has not picked up the new spec yet")
+            del self._stale[key]
+        return res
 
     def get(self, kind: str, namespace: str, name: str) -> Resource:
-        return summarize(self.api.request("GET", path(kind, namespace, name)))
+        return self._summarize(self.api.request("GET", routing.path(kind, namespace, name)))
 
     def list(self, namespace: str | None = None) -> list[Resource]:
         """Brokers, Triggers and SeldonDeployments, plus the Deployments, Services and
@@ -98,32 +110,50 @@ class KubernetesBackend:
         found: list[Resource] = []
         for kind in (*LISTED, *SUPPORT):
             query = [("labelSelector", MANAGED)] if kind in SUPPORT else None
-            for item in self.api.request("GET", path(kind, namespace), query=query).get(
-                    "items", []):
+            for item in self.api.request("GET", routing.path(kind, namespace), query=query
+                                         ).get("items", []):
                 item.setdefault("kind", kind)
-                found.append(summarize(item))
+                found.append(self._summarize(item))
         return found
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
-        self.api.request("DELETE", path(kind, namespace, name))
+        self.api.request("DELETE", routing.path(kind, namespace, name))
+
+    def wait_for_change(self, waiting: Sequence[Resource], timeout: float) -> None:
+        """Block until one of `waiting` may have changed (a watch event), or `timeout`."""
+        if not waiting or timeout <= 0:
+            return
+        first = waiting[0]
+        version = str((first.manifest.get("metadata") or {}).get("resourceVersion") or "")
+        deadline = time.monotonic() + timeout
+        try:
+            for _ in self.api.watch(routing.path(first.kind, first.namespace), version,
+                                    timeout, [("fieldSelector", f"metadata.name={first.name}")]):
+                return
+        except SeldonJupyterError:
+            pass  # a watch refused (410 Gone, RBAC): fall back to a pause, then a fresh get
+        time.sleep(max(0.0, min(1.0, deadline - time.monotonic())))
 
     # -- events -----------------------------------------------------------------------------
 
     def send_target(self, namespace: str, broker: str) -> SendTarget:
         if self.broker_override:
             return SendTarget(self.broker_override.rstrip("/"))
+        cached = self._targets.get((namespace, broker))
+        if cached and time.monotonic() - cached[0] < TARGET_TTL:
+            return cached[1]
+        found = self.get("Broker", namespace, broker)
+        if not found.address:
+            raise BackendError(f"Broker {namespace}/{broker} has no address yet "
+                               f"({found.state}{': ' + found.reason if found.reason else ''})",
+                               hint="wait until it is Ready: session.wait_ready(('Broker', "
+                               f"'{broker}'))")
         if self.in_cluster:
-            url = self.get("Broker", namespace, broker).address
-            if not url:
-                raise BackendError(f"Broker {namespace}/{broker} has no address yet",
-                                   hint="wait until it is Ready")
-            return SendTarget(url)
-        ingress_ns, ingress = INGRESS
-        configuration = self.api.api_client.configuration
-        verify: bool | str = configuration.ssl_ca_cert or bool(configuration.verify_ssl)
-        return SendTarget(f"{self.api.host}/api/v1/namespaces/{ingress_ns}/services/{ingress}"
-                          f"/proxy/{namespace}/{broker}", headers=self.api.auth_headers(),
-                          verify=verify)
+            target = SendTarget(found.address)
+        else:
+            target = routing.proxied(self.api, found.address)
+        self._targets[(namespace, broker)] = (time.monotonic(), target)
+        return target
 
     def collect(self, namespace: str | None = None, *, force: bool = False) -> int:
         """Pull new events from the namespace's sinks into the journal (rate-limited);
@@ -131,12 +161,11 @@ class KubernetesBackend:
         if namespace is None:
             spaces = {r.namespace for r in self.list(None) if r.kind == "Service"}
             return sum(self.collect(ns, force=force) for ns in sorted(spaces))
-        ns = namespace
         now = time.monotonic()
-        if not force and now - self._collected.get(ns, -COLLECT_EVERY) < COLLECT_EVERY:
+        if not force and now - self._collected.get(namespace, -COLLECT_EVERY) < COLLECT_EVERY:
             return 0
-        self._collected[ns] = now
-        return self.collector.collect(ns)
+        self._collected[namespace] = now
+        return self.collector.collect(namespace)
 
     def journal_path(self) -> Path:
         path = self.home / f"kubernetes-{self.context}.sqlite"
@@ -162,3 +191,10 @@ class KubernetesBackend:
 
     def close(self) -> None:
         self.api.close()
+
+
+def _not_yet(res: Resource, reason: str) -> Resource:
+    return Resource(kind=res.kind, namespace=res.namespace, name=res.name,
+                    api_version=res.api_version, ready=False, state="Reconciling",
+                    reason=reason, address=res.address, status=res.status,
+                    manifest=res.manifest)

@@ -2,10 +2,16 @@
 
 Two kinds of sink are read, both through the API server (no port-forward, no kubectl):
 the kit's own collector (`resources.collector`), whose `GET /events?after=N` is reached
-through the Service proxy, and Knative's event_display, whose pod log is parsed. Each
-sink's read position is kept in the journal's `cursors` table and moved in the same
-transaction that inserts the events, so a response lands in the journal exactly once even
-when several kernels collect at the same time.
+through the Service proxy (by port name when the Service names its ports), and Knative's
+event_display, whose pod log is parsed. The event-display container is picked by name
+(under a mesh the proxy is the pod's first container) and read with `timestamps=true`
+from `sinceTime` = the last line already taken, so log rotation loses nothing that was
+still in the current file and nothing is read twice; after a restart the container's
+previous instance (`previous=true`) is finished first. A pod not started yet or a
+Service without endpoints is "not yet", not an error. Each sink's read position is kept
+in the journal's `cursors` table and moved in the same transaction that inserts the
+events, and the journal skips an event whose (source, id) it already holds, so a response
+lands exactly once even when several kernels collect at the same time.
 """
 
 from __future__ import annotations
@@ -19,13 +25,15 @@ from typing import Any
 import pandas as pd
 
 from seldon_jupyter import events, journal, journal_reader, resources
+from seldon_jupyter.backends.kubernetes import routing
 from seldon_jupyter.backends.kubernetes.api import Api
 from seldon_jupyter.backends.kubernetes.eventlog import parse
-from seldon_jupyter.errors import EventError, NotFoundError
+from seldon_jupyter.errors import EventError
 
 log = logging.getLogger(__name__)
 PAGE = 1000
 MAX_PAGES = 100  # per sink and call: at most 100k events, the rest on the next call
+NOT_YET = (400, 404, 503)  # waiting to start, no pod yet, no ready endpoint
 
 
 def _rfc3339(value: str | None) -> float | None:
@@ -37,8 +45,21 @@ def _rfc3339(value: str | None) -> float | None:
         return None
 
 
+def _nanos(stamp: str) -> int:
+    return int(pd.Timestamp(stamp).value)
+
+
+def _since(nanos: int) -> str:
+    """sinceTime has second precision: the second the last taken line is in."""
+    return pd.Timestamp(nanos, tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def _is_display(image: str) -> bool:
+    return "event_display" in image or "event-display" in image
 
 
 class Collector:
@@ -50,12 +71,12 @@ class Collector:
 
     # -- discovery --------------------------------------------------------------------------
 
-    def sinks(self, namespace: str) -> list[tuple[str, str, dict[str, Any], str]]:
+    def sinks(self, namespace: str
+              ) -> list[tuple[str, str, dict[str, Any], dict[str, Any] | None]]:
         """(kind 'sink'|'event-display', journal sink name, deployment, service) per sink."""
         deployments = self.api.request(
-            "GET", f"/apis/apps/v1/namespaces/{namespace}/deployments").get("items", [])
-        services = self.api.request(
-            "GET", f"/api/v1/namespaces/{namespace}/services").get("items", [])
+            "GET", routing.path("Deployment", namespace)).get("items", [])
+        services = self.api.request("GET", routing.path("Service", namespace)).get("items", [])
         found = []
         for dep in deployments:
             template = dep.get("spec", {}).get("template", {})
@@ -63,14 +84,14 @@ class Collector:
             images = [c.get("image", "") for c in template.get("spec", {}).get("containers", [])]
             if labels.get(resources.COLLECTOR_LABEL) == "sink":
                 kind = "sink"
-            elif any("event_display" in i or "event-display" in i for i in images):
+            elif any(_is_display(i) for i in images):
                 kind = "event-display"
             else:
                 continue
-            service = next((s["metadata"]["name"] for s in services
-                            if _matches(s.get("spec", {}).get("selector") or {}, labels)),
-                           dep["metadata"]["name"])
-            found.append((kind, f"{namespace}/{service}", dep, service))
+            service = next((s for s in services
+                            if _matches(s.get("spec", {}).get("selector") or {}, labels)), None)
+            name = service["metadata"]["name"] if service else dep["metadata"]["name"]
+            found.append((kind, f"{namespace}/{name}", dep, service))
         return found
 
     # -- reading ----------------------------------------------------------------------------
@@ -79,23 +100,26 @@ class Collector:
         """Pull what every sink in `namespace` holds beyond its cursor; returns how many."""
         added = 0
         for kind, sink, dep, service in self.sinks(namespace):
-            if kind == "sink":
+            if kind == "sink" and service is not None:
                 added += self._pull_sink(namespace, sink, service)
-            else:
+            elif kind == "event-display":
                 added += self._pull_logs(namespace, sink, dep)
         return added
 
-    def _pull_sink(self, namespace: str, sink: str, service: str) -> int:
-        base = f"/api/v1/namespaces/{namespace}/services/{service}/proxy/events"
+    def _pull_sink(self, namespace: str, sink: str, service: dict[str, Any]) -> int:
+        ports = service.get("spec", {}).get("ports") or [{"port": 80}]
+        segment = routing.port_segment(service, int(ports[0].get("port", 80)))
+        base = f"/api/v1/namespaces/{namespace}/services/{segment}/proxy/events"
         added = 0
         for _ in range(MAX_PAGES):
             origin = journal_reader.cursor_origin(self.path, sink)
             position = journal_reader.cursor_position(self.path, sink, origin) if origin else 0
-            try:
-                page = self.api.request("GET", base, query=[("after", str(position)),
-                                                            ("limit", str(PAGE))])
-            except NotFoundError:
+            code, page = self.api.attempt("GET", base, [("after", str(position)),
+                                                        ("limit", str(PAGE))])
+            if code in NOT_YET:
                 return added  # no ready endpoint yet
+            if code >= 300:
+                raise self.api.translate(code, str(page), "GET", base)
             instance = page.get("instance", "")
             if instance != origin:
                 # a new sink instance numbers from 1 again
@@ -118,28 +142,61 @@ class Collector:
                 return added
         return added
 
+    def _container(self, dep: dict[str, Any]) -> str:
+        containers = dep.get("spec", {}).get("template", {}).get("spec", {}).get(
+            "containers") or [{}]
+        return str(next((c.get("name", "") for c in containers
+                         if _is_display(c.get("image", ""))), containers[0].get("name", "")))
+
     def _pull_logs(self, namespace: str, sink: str, dep: dict[str, Any]) -> int:
         selector = dep.get("spec", {}).get("selector", {}).get("matchLabels") or {}
         query = [("labelSelector", ",".join(f"{k}={v}" for k, v in sorted(selector.items())))]
-        pods = self.api.request("GET", f"/api/v1/namespaces/{namespace}/pods",
-                                query=query).get("items", [])
+        pods = self.api.request("GET", routing.path("Pod", namespace), query=query
+                                ).get("items", [])
+        container = self._container(dep)
         added = 0
         for pod in pods:
-            name = pod["metadata"]["name"]
-            origin = pod["metadata"].get("uid") or name
-            containers = pod.get("spec", {}).get("containers") or [{}]
-            try:
-                text = self.api.request(
-                    "GET", f"/api/v1/namespaces/{namespace}/pods/{name}/log",
-                    query=[("container", containers[0].get("name", ""))], text=True)
-            except NotFoundError:
-                continue
-            blocks = parse(text or "").blocks
-            position = journal_reader.cursor_position(self.path, sink, origin)
-            if len(blocks) <= position:
-                continue
-            fresh = [(e, _rfc3339(e.attributes.get("knativearrivaltime")) or
-                      _rfc3339(e.attributes.get("time")) or time.time())
-                     for e in blocks[position:] if e is not None]
-            added += journal.store_collected(self.path, sink, origin, position, len(blocks), fresh)
+            uid = pod["metadata"].get("uid") or pod["metadata"]["name"]
+            statuses = (pod.get("status") or {}).get("containerStatuses") or []
+            restarts = next((int(s.get("restartCount", 0)) for s in statuses
+                             if s.get("name") == container), 0)
+            if restarts and journal_reader.cursor_position(
+                    self.path, sink, f"{uid}/{container}/{restarts - 1}"):
+                added += self._read(namespace, pod, container, sink,
+                                    f"{uid}/{container}/{restarts - 1}", previous=True)
+            added += self._read(namespace, pod, container, sink,
+                                f"{uid}/{container}/{restarts}")
         return added
+
+    def _read(self, namespace: str, pod: dict[str, Any], container: str, sink: str,
+              origin: str, *, previous: bool = False) -> int:
+        name = pod["metadata"]["name"]
+        last = journal_reader.cursor_position(self.path, sink, origin)
+        query = [("container", container), ("timestamps", "true")]
+        if last:
+            query.append(("sinceTime", _since(last)))
+        if previous:
+            query.append(("previous", "true"))
+        where = f"/api/v1/namespaces/{namespace}/pods/{name}/log"
+        code, text = self.api.attempt("GET", where, query, text=True)
+        if code in NOT_YET:
+            return 0  # ContainerCreating, or gone: not yet
+        if code >= 300:
+            raise self.api.translate(code, str(text), "GET", where)
+        stamped = []
+        for line in str(text).splitlines(keepends=True):
+            stamp, _, rest = line.partition(" ")
+            try:
+                nanos = _nanos(stamp)
+            except ValueError:
+                continue
+            if nanos > last:
+                stamped.append((nanos, rest))
+        parsed = parse("".join(rest for _, rest in stamped))
+        if not parsed.consumed:
+            return 0
+        end = stamped[parsed.consumed - 1][0]
+        fresh = [(e, _rfc3339(e.attributes.get("knativearrivaltime")) or
+                  _rfc3339(e.attributes.get("time")) or time.time())
+                 for e in parsed.blocks if e is not None]
+        return journal.store_collected(self.path, sink, origin, last, end, fresh)

@@ -35,9 +35,11 @@ REQUIRED = ("id", "source", "specversion", "type")
 
 @dataclass(frozen=True)
 class Parsed:
-    """One entry per complete block of a log: its Event, or None if it was not one."""
+    """One entry per complete block of a log: its Event, or None if it was not one;
+    `consumed` is how many lines of the log those blocks (and what precedes them) cover."""
 
     blocks: list[Event | None]
+    consumed: int = 0
 
     @property
     def events(self) -> list[Event]:
@@ -85,6 +87,7 @@ def parse(log: str) -> Parsed:
     lines = log.splitlines()
     starts = [i for i, line in enumerate(lines) if HEADER in line]
     blocks: list[Event | None] = []
+    consumed = starts[0] if starts else len(lines)
     for n, start in enumerate(starts):
         last = n + 1 == len(starts)
         end = starts[n + 1] if not last else len(lines)
@@ -92,4 +95,5 @@ def parse(log: str) -> Parsed:
         if event is False or (last and not log.endswith("\n")):
             break
         blocks.append(event if isinstance(event, Event) else None)
-    return Parsed(blocks)
+        consumed = end
+    return Parsed(blocks, consumed)

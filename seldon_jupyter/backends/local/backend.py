@@ -11,6 +11,7 @@ import fcntl
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
 
 START_TIMEOUT = 60.0
 CONTROL_TIMEOUT = 120.0  # one control-API call (an apply starts model servers synchronously)
+
+
+WAIT_PAUSE = 0.1  # seconds between two status reads while waiting
 
 
 class LocalBackend:
@@ -149,6 +153,10 @@ class LocalBackend:
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
         self._call("DELETE", f"/v1/resources/{kind}/{namespace}/{name}")
+
+    def wait_for_change(self, waiting: Sequence[Resource], timeout: float) -> None:
+        """Reads are local and cheap: a short pause between them."""
+        time.sleep(max(0.0, min(WAIT_PAUSE, timeout)))
 
     def info(self) -> dict[str, Any]:
         """The running cluster's own report (starts it if needed)."""

@@ -1,6 +1,13 @@
-"""The kubernetes backend over real HTTP against the stateful API-server double."""
+"""The kubernetes backend over HTTPS against the API-server double (tests/kube/).
+
+Each test holds one fact of PROTOCOL.md's "Kubernetes API server and a real cluster"
+section against the backend: the double behaves as kube-apiserver, Knative and Seldon do.
+"""
 
 from __future__ import annotations
+
+import json
+import time
 
 import pytest
 
@@ -8,89 +15,235 @@ from seldon_jupyter import resources
 from seldon_jupyter.backends.kubernetes import KubernetesBackend
 from seldon_jupyter.demo import SEED
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError, NotReadyError
-from seldon_jupyter.naming import request_type, response_type
-from tests.kube.apiserver import kubeconfig
+
+BROKERS = "/apis/eventing.knative.dev/v1/namespaces/team-a/brokers"
 
 
-def test_kubeconfig_namespace_context_and_bearer_token(apiserver, tmp_path):
-    _, url = apiserver
-    backend = KubernetesBackend(kubeconfig=kubeconfig(tmp_path / "c", url, "ns1"), home=tmp_path)
-    assert backend.default_namespace == "ns1"
-    assert backend.api.auth_headers() == {"authorization": "Bearer test-token"}
+def test_client_certificate_ca_and_tls_server_name_from_the_kubeconfig(apiserver, tmp_path):
+    server, url = apiserver
+    backend = KubernetesBackend(kubeconfig=server.kubeconfig(tmp_path / "c", "ns1"),
+                                home=tmp_path)
+    assert backend.default_namespace == "ns1"  # the context's namespace
+    assert backend.api.auth_headers() == {}  # no token: the certificate is the identity
     described = backend.describe()
-    assert (described["host"], described["namespace"], described["running"]) == (url, "ns1", True)
+    assert (described["host"], described["running"]) == (url, True)
+    backend.list("team-a")  # authenticated as "tester" by certificate
     backend.close()
     with pytest.raises(BackendError, match="no usable Kubernetes configuration"):
         KubernetesBackend(kubeconfig=str(tmp_path / "c"), context="nope", home=tmp_path)
 
 
-def test_seed_manifests_apply_and_report_controller_status(kube):
+def test_without_credentials_the_api_server_says_anonymous_403(apiserver, tmp_path):
+    server, _ = apiserver
+    config = json.loads(open(server.kubeconfig(tmp_path / "c")).read())
+    config["users"][0]["user"] = {}
+    (tmp_path / "anon").write_text(json.dumps(config))
+    backend = KubernetesBackend(kubeconfig=str(tmp_path / "anon"), home=tmp_path)
+    with pytest.raises(BackendError, match='User "system:anonymous" cannot list'):
+        backend.list("team-a")
+    backend.close()
+
+
+def test_a_bearer_token_user_and_an_expired_token(apiserver, tmp_path):
+    server, _ = apiserver
+    server.auth.issue("good", ttl=3600)
+    server.auth.issue("old", ttl=-1)
+    ok = KubernetesBackend(kubeconfig=server.kubeconfig(tmp_path / "t", auth="token",
+                                                        token="good"), home=tmp_path)
+    assert ok.api.auth_headers() == {"authorization": "Bearer good"}
+    assert ok.list("team-a") == []
+    old = KubernetesBackend(kubeconfig=server.kubeconfig(tmp_path / "o", auth="token",
+                                                         token="old"), home=tmp_path)
+    with pytest.raises(BackendError, match="token has expired") as info:
+        old.list("team-a")
+    assert "log in again" in str(info.value)
+
+
+def test_no_namespace_in_the_context_is_default(apiserver, tmp_path):
+    server, _ = apiserver
+    backend = KubernetesBackend(kubeconfig=server.kubeconfig(tmp_path / "c", None),
+                                home=tmp_path)
+    assert backend.default_namespace == "default"
+
+
+def test_kubeconfig_comes_before_in_cluster_as_kubectl_does(apiserver, tmp_path, monkeypatch):
+    server, _ = apiserver
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")  # a JupyterHub user pod
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    monkeypatch.setenv("KUBECONFIG", server.kubeconfig(tmp_path / "c", "from-kubeconfig"))
+    backend = KubernetesBackend(home=tmp_path)
+    assert (backend.in_cluster, backend.default_namespace) == (False, "from-kubeconfig")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(BackendError, match="mounts no service-account token"):
+        KubernetesBackend(home=tmp_path)  # z2jh: no token mounted
+
+
+def test_seed_applies_by_server_side_apply_and_reports_controller_status(kube):
     server, session = kube
     applied = session.apply(SEED)
     assert {r.kind for r in applied} == {"Broker", "SeldonDeployment", "Trigger", "Deployment",
                                          "Service"}
-    sdep = session.get("sdep", "iris-deployment")
-    assert sdep.state == "Available"
+    assert all(m == "PATCH" for m, p in server.calls if "fieldManager" in p)
+    assert ("PATCH", "/apis/machinelearning.seldon.io/v1/namespaces/team-a/seldondeployments"
+            "/iris-deployment?fieldManager=seldon-jupyter") in server.calls
+    # right after the write the controllers have not run: nothing is Ready yet
+    assert not any(r.ready for r in applied if r.kind != "Service")
+    ready = session.wait_ready(("Broker", "default"), ("sdep", "iris-deployment"), timeout=20)
+    sdep = ready[1]
     assert sdep.address == ("http://iris-deployment-default.team-a.svc.cluster.local:8000/"
                             "api/v1.0/predictions")
-    trig = session.get("trigger", "seldon-eventing-sklearn-trigger")
-    assert trig.ready and trig.address == sdep.address
-    assert ("POST", "/apis/machinelearning.seldon.io/v1/namespaces/team-a/seldondeployments") \
-        in server.calls
-    # hand-written Deployments and Services are the user's business: not listed
+    # the stock install has no addressable ClusterRole for seldondeployments
+    with pytest.raises(NotReadyError, match="cannot get resource \"seldondeployments\""):
+        session.wait_ready(("trigger", "seldon-eventing-sklearn-trigger"), timeout=3)
+    session.apply(resources.addressable_clusterrole())
+    trig = session.wait_ready(("trigger", "seldon-eventing-sklearn-trigger"), timeout=20)[0]
+    assert trig.address == sdep.address
+    # Knative's defaults were applied to the Broker
+    broker = session.get("broker", "default").manifest
+    assert broker["spec"]["delivery"] == {"retry": 10, "backoffPolicy": "exponential",
+                                          "backoffDelay": "PT0.2S"}
     assert {r.kind for r in session.status()} == {"Broker", "Trigger", "SeldonDeployment"}
 
 
-def test_apply_twice_replaces_with_the_current_resource_version(kube):
+def test_waits_watch_instead_of_polling(kube):
     server, session = kube
-    first = session.apply(resources.broker(namespace="team-a"))[0]
-    version = first.manifest["metadata"]["resourceVersion"]
-    second = session.apply(resources.broker(namespace="team-a",
-                                            delivery={"retry": 3}))[0]
-    assert int(second.manifest["metadata"]["resourceVersion"]) > int(version)
-    assert second.manifest["metadata"]["generation"] == 2
-    assert second.manifest["metadata"]["uid"] == first.manifest["metadata"]["uid"]
-    assert second.manifest["spec"]["delivery"] == {"retry": 3}
-    assert ("PUT", "/apis/eventing.knative.dev/v1/namespaces/team-a/brokers/default") in \
-        server.calls
+    session.apply(resources.broker(namespace="team-a"))
+    server.lag = 2.0
+    session.apply(resources.broker(namespace="team-a", delivery={"retry": 3}))
+    before = len(server.calls)
+    session.wait_ready(("Broker", "default"), timeout=20)
+    calls = server.calls[before:]
+    assert any("watch=1" in p for _, p in calls)
+    assert len(calls) < 10  # a 10 Hz poll would have made ~20 requests in 2 s
 
 
-def test_a_concurrent_change_is_a_conflict_not_an_overwrite(kube):
+def test_a_changed_knative_object_is_not_ready_on_its_stale_status(kube):
+    server, session = kube
+    session.apply(resources.broker(namespace="team-a"))
+    session.wait_ready(("Broker", "default"), timeout=10)
+    server.lag = 1.5
+    changed = session.apply(resources.broker(namespace="team-a", delivery={"retry": 3}))[0]
+    # the stored status still says Ready=True, for generation 1
+    assert changed.status["conditions"][-2]["status"] == "True"
+    assert changed.manifest["metadata"]["generation"] == 2
+    assert not changed.ready and "not reconciled generation 2" in changed.reason
+    assert session.wait_ready(("Broker", "default"), timeout=10)[0].ready
+
+
+def test_a_changed_seldon_deployment_waits_for_the_operator(kube):
+    server, session = kube
+    session.apply(resources.seldon_deployment("m", namespace="team-a"), wait=True, timeout=10)
+    server.lag = 1.5
+    changed = session.apply(resources.seldon_deployment("m", namespace="team-a",
+                                                        parameters={"method": "predict"}))
+    assert changed[0].status["state"] == "Available"  # stale: Seldon has no observedGeneration
+    assert not changed[0].ready and "operator has not picked up" in changed[0].reason
+    assert session.wait_ready(("sdep", "m"), timeout=15)[0].ready
+
+
+def test_server_side_apply_keeps_other_managers_fields(kube):
+    server, session = kube
+    session.apply(resources.broker(namespace="team-a"))
+    api = session.backend.api
+    other = {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker",
+             "metadata": {"name": "default", "labels": {"team": "ml"}}}
+    api.request("PATCH", BROKERS + "/default", json.dumps(other),
+                [("fieldManager", "kubectl")], content_type="application/apply-patch+yaml")
+    session.apply(resources.broker(namespace="team-a", delivery={"retry": 3}))
+    meta = session.get("broker", "default").manifest["metadata"]
+    assert meta["labels"]["team"] == "ml"  # a PUT would have dropped it
+    managers = {f["manager"] for f in meta["managedFields"]}
+    assert {"seldon-jupyter", "kubectl"} <= managers
+
+
+def test_an_apply_conflict_names_the_other_manager_and_force_takes_over(kube):
+    _, session = kube
+    api = session.backend.api
+    theirs = {"apiVersion": "eventing.knative.dev/v1", "kind": "Trigger",
+              "metadata": {"name": "t"}, "spec": {"broker": "other",
+                                                  "subscriber": {"uri": "http://a/"}}}
+    api.request("PATCH", "/apis/eventing.knative.dev/v1/namespaces/team-a/triggers/t",
+                json.dumps(theirs), [("fieldManager", "kubectl")],
+                content_type="application/apply-patch+yaml")
+    mine = resources.trigger("t", namespace="team-a", uri="http://a/")
+    with pytest.raises(BackendError, match='(?s)conflict with "kubectl".*spec.broker') as info:
+        session.apply(mine)
+    assert "force=True" in str(info.value)
+    session.backend.apply([resources.validate(mine)], force=True)
+    assert session.get("trigger", "t").manifest["spec"]["broker"] == "default"
+
+
+def test_a_put_with_a_stale_resource_version_is_a_conflict(kube):
     _, session = kube
     session.apply(resources.broker(namespace="team-a"))
-    stale = session.backend.api.request(
-        "GET", "/apis/eventing.knative.dev/v1/namespaces/team-a/brokers/default")
+    stale = session.backend.api.request("GET", BROKERS + "/default")
     session.apply(resources.broker(namespace="team-a", delivery={"retry": 1}))
     with pytest.raises(BackendError, match="conflict.*the object has been modified"):
-        session.backend.api.request(
-            "PUT", "/apis/eventing.knative.dev/v1/namespaces/team-a/brokers/default", stale)
-    assert session.get("broker", "default").manifest["spec"]["delivery"] == {"retry": 1}
+        session.backend.api.request("PUT", BROKERS + "/default", stale)
 
 
-def test_wait_ready_reports_the_controller_reason(kube):
+def test_url_group_version_must_match_the_body(kube):
     _, session = kube
-    session.apply(resources.broker(namespace="team-a"))
-    with pytest.raises(NotReadyError, match="SubscriberResolved"):
-        session.apply(resources.trigger("t", namespace="team-a", deployment="missing"),
-                      wait=True, timeout=0.5)
+    body = resources.broker(namespace="team-a")
+    with pytest.raises(ManifestError, match="does not match the expected API version"):
+        session.backend.api.request("POST", "/apis/machinelearning.seldon.io/v1/namespaces/"
+                                    "team-a/seldondeployments", body)
 
 
-def test_missing_crds_say_what_to_install(kube):
+def test_seldon_versions_are_served_at_their_own_urls(kube):
+    server, session = kube
+    old = resources.seldon_deployment("old", namespace="team-a")
+    old["apiVersion"] = "machinelearning.seldon.io/v1alpha2"
+    session.apply(old)
+    assert any(p.startswith("/apis/machinelearning.seldon.io/v1alpha2/") for _, p in server.calls)
+
+
+def test_missing_crds_are_named_by_status_code_and_discovery(kube):
     server, session = kube
     server.missing_groups.add("machinelearning.seldon.io")
-    with pytest.raises(BackendError, match="Seldon Core not found in this cluster"):
+    with pytest.raises(BackendError, match="Seldon Core is not installed in this cluster"):
         session.apply(resources.seldon_deployment("x", namespace="team-a"))
+    assert ("GET", "/apis/machinelearning.seldon.io") in server.calls  # discovery asked
     server.missing_groups = {"eventing.knative.dev"}
-    with pytest.raises(BackendError, match="Knative Eventing not found in this cluster"):
+    with pytest.raises(BackendError, match="Knative Eventing is not installed"):
         session.status()
 
 
-def test_rbac_denial_names_the_verb_and_resource(kube):
+def test_rbac_denial_gets_the_rbac_hint_other_403s_keep_their_reason(kube):
     server, session = kube
-    server.forbidden.add(("create", "triggers"))
-    with pytest.raises(BackendError, match='cannot create resource "triggers"') as info:
+    server.forbidden.add(("patch", "triggers"))
+    with pytest.raises(BackendError, match='cannot patch resource "triggers"') as info:
         session.apply(resources.trigger("t", namespace="team-a", uri="http://x/"))
-    assert "RBAC" in str(info.value)
+    assert str(info.value).count("hint:") == 1 and "RBAC" in str(info.value)
+    server.forbidden.clear()
+    server.terminating.add("team-a")
+    with pytest.raises(BackendError, match="because it is being terminated") as info:
+        session.apply(resources.broker(namespace="team-a"))
+    assert "RBAC" not in str(info.value) and "hint" not in str(info.value)
+
+
+def test_a_missing_namespace_says_how_to_create_it(kube):
+    _, session = kube
+    with pytest.raises(NotFoundError, match='namespaces "nowhere" not found') as info:
+        session.apply(resources.broker(namespace="nowhere"))
+    assert "kubectl create namespace nowhere" in str(info.value)
+
+
+def test_429_is_retried_after_retry_after(kube):
+    # APF: past the rate the API server answers 429 + Retry-After: 1; reads (urllib3's
+    # Retry) and writes (the Api's own loop) wait that long and try again
+    server, session = kube
+    server.auth.rate = 3
+    slept: list[float] = []
+    session.backend.api.sleep = lambda s: (slept.append(s), time.sleep(s))
+    started = time.monotonic()
+    for i in range(4):
+        session.status("broker")
+        session.apply(resources.broker(f"b{i}", namespace="team-a"))
+    assert server.auth.throttled > 0
+    assert time.monotonic() - started >= 1.0
+    assert slept and set(slept) == {1.0}  # the writes' waits, from Retry-After
 
 
 def test_the_crd_schema_refuses_a_bad_manifest_with_the_field(kube):
@@ -109,9 +262,12 @@ def test_not_found_and_delete(kube):
         session.get("broker", "default")
 
 
-def test_unreachable_cluster_is_a_clear_error(tmp_path):
-    backend = KubernetesBackend(kubeconfig=kubeconfig(tmp_path / "c", "http://127.0.0.1:9"),
-                                home=tmp_path)
+def test_unreachable_cluster_is_a_clear_error(apiserver, tmp_path):
+    server, _ = apiserver
+    config = json.loads(open(server.kubeconfig(tmp_path / "c")).read())
+    config["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:9"
+    (tmp_path / "gone").write_text(json.dumps(config))
+    backend = KubernetesBackend(kubeconfig=str(tmp_path / "gone"), home=tmp_path)
     with pytest.raises(BackendError, match="unreachable"):
         backend.list()
     backend.close()
@@ -132,62 +288,29 @@ def test_cleanup_removes_what_the_kit_made_and_nothing_else(kube):
         ("ConfigMap", "seldon-jupyter-collector"), ("Deployment", "seldon-jupyter-collector"),
         ("SeldonDeployment", "kit-made"), ("Service", "seldon-jupyter-collector"),
         ("Trigger", "seldon-jupyter-collector")]
-    left = {(plural, name) for plural, _, name in server.objects}
+    left = {(plural, name) for plural, _, name in server.store.objects}
     assert ("seldondeployments", "iris-deployment") in left
     assert ("deployments", "event-display") in left
-    assert server.kubelet.pods.get(("team-a", "seldon-jupyter-collector")) is None
-
-
-def test_send_target_goes_through_the_service_proxy_with_credentials(kube):
-    _, session = kube
-    target = session.backend.send_target("team-a", "default")
-    assert target.url.endswith(
-        "/api/v1/namespaces/knative-eventing/services/broker-ingress/proxy/team-a/default")
-    assert target.headers == {"authorization": "Bearer test-token"}
-
-
-def test_walkthrough_through_the_kubernetes_code_path(cluster):
-    """Seed manifests, events through the proxy, responses read from event-display's log."""
-    server, kube, mirror = cluster
-    ns = kube.namespace
-    kube.apply(SEED
-               .replace("seldon.iris-deployment.default.", f"seldon.iris-deployment.{ns}."),
-               wait=True, timeout=120)
-    sent = [kube.send({"data": {"ndarray": [[5.1, 3.5, 1.4, 0.2]]}},
-                      type=request_type("iris-deployment", ns)) for _ in range(3)]
-    assert {s.status for s in sent} == {202}
-    frame = kube.responses(type=response_type("iris-deployment", ns), wait=30, count=3)
-    assert len(frame) == 3
-    assert set(frame["sink"]) == {f"{ns}/event-display"}
-    assert (frame[["t:0", "t:1", "t:2"]].sum(axis=1).round(6) == 1.0).all()
-    assert (frame["t:0"] > 0.5).all()  # a setosa row
-    assert any("/pods/" in path and path.split("?")[0].endswith("/log")
-               for _, path in server.calls)
-    # a second read pulls nothing twice
-    assert len(kube.responses(type=response_type("iris-deployment", ns))) == 3
-    # what the mirror's own broker saw is what was sent through the proxy
-    assert set(mirror.events()["id"]) >= {s.id for s in sent}
 
 
 def test_the_cli_drives_the_kubernetes_backend(apiserver, tmp_path, capsys):
     from seldon_jupyter.cli import main
 
-    _, url = apiserver
-    config = kubeconfig(tmp_path / "c", url, "team-a")
+    server, _ = apiserver
+    config = server.kubeconfig(tmp_path / "c", "team-a")
     common = ["--backend", "kubernetes", "--kubeconfig", config, "--home", str(tmp_path),
               "-n", "team-a"]
     manifest = tmp_path / "b.yaml"
     manifest.write_text(resources.to_yaml([resources.broker(namespace="team-a")]))
-    assert main([*common, "apply", "-f", str(manifest)]) == 0
+    assert main([*common, "apply", "-f", str(manifest), "--wait"]) == 0
     assert main([*common, "get"]) == 0
     out = capsys.readouterr().out
     assert "Broker" in out and "team-a" in out and "Ready" in out
 
 
 def test_all_namespaces_is_the_cluster_wide_list(kube):
-    # Backend protocol: list(None) is every namespace; on a cluster, the list path with no
-    # namespace segment (kube-apiserver's cluster-scoped list of a namespaced resource)
     server, session = kube
+    server.namespace("team-b")
     session.apply(resources.broker(namespace="team-a"))
     session.apply(resources.broker(namespace="team-b"))
     assert [r.namespace for r in session.status("broker")] == ["team-a"]
