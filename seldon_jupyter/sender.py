@@ -102,12 +102,28 @@ def ssl_context(target: SendTarget) -> bool | ssl_module.SSLContext:
     return ctx
 
 
+BUSY_TRIES = 6  # 429 answers (API Priority and Fairness, a busy broker) before giving up
+
+
+def retry_after(status: int, headers: Any, attempt: int) -> float | None:
+    """Seconds to wait before sending again after a 429, or None to take the answer."""
+    if status != 429 or attempt == BUSY_TRIES - 1:
+        return None
+    value = str(headers.get("Retry-After") or "")
+    return min(float(value), 10.0) if value.isdigit() else 0.5 * 2 ** attempt
+
+
 def send_one(http: requests.Session, target: SendTarget, event: Event, *,
              structured: bool = False, timeout: float = 30.0) -> SendResult:
     headers, body = encode(event, structured)
     try:
-        resp = http.post(target.url, data=body, headers=target.request_headers(headers),
-                         timeout=timeout, **_requests_options(http, target))
+        for attempt in range(BUSY_TRIES):
+            resp = http.post(target.url, data=body, headers=target.request_headers(headers),
+                             timeout=timeout, **_requests_options(http, target))
+            wait = retry_after(resp.status_code, resp.headers, attempt)
+            if wait is None:
+                break
+            time.sleep(wait)
     except requests.RequestException as exc:
         raise SendError(f"could not reach the broker at {target.url}: {exc}",
                         hint="is the backend running? try session.status()") from exc
@@ -139,11 +155,17 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
         headers, body = encode(event, structured)
         async with sem:
             try:
-                async with http.post(target.url, data=body,
-                                     headers=target.request_headers(headers),
-                                     server_hostname=target.server_hostname,
-                                     proxy=target.proxy) as resp:
-                    check_answer(target, resp.status, await resp.text())
+                for attempt in range(BUSY_TRIES):
+                    async with http.post(target.url, data=body,
+                                         headers=target.request_headers(headers),
+                                         server_hostname=target.server_hostname,
+                                         proxy=target.proxy) as resp:
+                        text = await resp.text()
+                        wait = retry_after(resp.status, resp.headers, attempt)
+                        if wait is None:
+                            check_answer(target, resp.status, text)
+                            break
+                    await asyncio.sleep(wait)
                 ok[i] = True
             except (aiohttp.ClientError, TimeoutError, SendError, NotFoundError) as exc:
                 errors.append(f"{event.id}: {exc}")

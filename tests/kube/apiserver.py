@@ -117,6 +117,8 @@ class ApiServer(Workloads):
         obj = self.store.get(key)
         if key[0] == "triggers" and obj is not None:
             self._mirror_trigger(key, obj)
+        elif key[0] in ("seldondeployments", "brokers"):
+            self._dependents(key[1])  # Knative's tracker: a ref's status changed
 
     def _dependents(self, ns: str) -> None:
         for trigger in self.store.items("triggers", None):
@@ -174,7 +176,8 @@ class ApiServer(Workloads):
             return web.json_response({"major": "1", "minor": "33", "gitVersion": "v1.33.1",
                                       "platform": "linux/amd64"})
         watching = request.query.get("watch") in ("1", "true")
-        if not watching and self.auth.throttle(user):
+        # APF's rate on reads and writes (proxied traffic is the data plane's business)
+        if not watching and "/proxy" not in path and self.auth.throttle(user):
             response = status(429, "TooManyRequests",
                               "Too many requests, please try again later.",
                               retryAfterSeconds=1)

@@ -20,7 +20,7 @@ def _deploy_iris(kube, ns: str) -> None:
 
 
 def test_the_kits_collector_is_read_through_the_service_proxy_exactly_once(cluster):
-    server, kube, _ = cluster
+    server, kube, mirror = cluster
     ns = kube.namespace
     _deploy_iris(kube, ns)
     made = kube.collector(kind="sink", type=response_type("iris", ns))
@@ -33,8 +33,12 @@ def test_the_kits_collector_is_read_through_the_service_proxy_exactly_once(clust
     assert set(frame["sink"]) == {f"{ns}/seldon-jupyter-collector"}
     assert (frame["t:2"] > 0.5).all()  # a virginica row
     assert frame["received_at"].is_monotonic_increasing
-    assert any("/services/seldon-jupyter-collector/proxy/events" in path
+    # the Service names its port: the proxy path must name it too (else 503)
+    assert any("/services/seldon-jupyter-collector:http/proxy/events" in path
                for _, path in server.calls)
+    # the collector answers 202 with an empty body: Knative takes it as delivered once
+    # (a non-empty non-CloudEvent body would be a 502, retried up to 10 times)
+    assert set(mirror.deliveries()["attempts"]) == {1}
     # collecting again, or from a second backend on the same journal, adds nothing
     kube.backend.collect(ns, force=True)
     assert len(kube.responses()) == 20
@@ -81,3 +85,74 @@ def test_forbidden_pod_logs_name_the_missing_rule(cluster):
     with pytest.raises(BackendError, match='cannot list resource "pods"'):
         kube.responses()
 
+
+
+def _display(kube, ns: str) -> None:
+    _deploy_iris(kube, ns)
+    kube.collector(kind="event-display", type=response_type("iris", ns))
+
+
+def _send(kube, ns: str, n: int) -> None:
+    assert kube.send_many([[5.1, 3.5, 1.4, 0.2]] * n, type=request_type("iris", ns)).sent == n
+
+
+def test_event_display_across_log_rotation_loses_and_repeats_nothing(cluster):
+    server, kube, _ = cluster
+    ns = kube.namespace
+    _display(kube, ns)
+    _send(kube, ns, 3)
+    assert len(kube.responses(wait=30, count=3)) == 3
+    # the kubelet rotates: the API serves only the new, empty current file; a reader that
+    # counted blocks would now wait for block 4 of a file that has 3
+    server.kubelet.rotate(ns, "event-display")
+    _send(kube, ns, 3)
+    frame = kube.responses(wait=30, count=6)
+    assert len(frame) == 6 and frame["id"].is_unique
+    assert any("sinceTime=" in p and "timestamps=true" in p for _, p in server.calls)
+
+
+def test_event_display_after_a_container_restart(cluster):
+    server, kube, _ = cluster
+    ns = kube.namespace
+    _display(kube, ns)
+    _send(kube, ns, 2)
+    assert len(kube.responses(wait=30, count=2)) == 2
+    server.kubelet.restart(ns, "event-display")
+    _send(kube, ns, 2)
+    frame = kube.responses(wait=30, count=4)
+    assert len(frame) == 4 and frame["id"].is_unique
+
+
+def test_event_display_under_a_mesh_is_read_from_its_own_container(backend, tmp_path):
+    from seldon_jupyter.backends.kubernetes import KubernetesBackend
+    from seldon_jupyter.session import Session
+    from tests.kube.apiserver import ApiServer
+
+    mirror = Session(backend, namespace="meshed")
+    server = ApiServer(mirror=mirror, workdir=tmp_path / "pods", lag=0.2, mesh=True)
+    server.start()
+    server.namespace("meshed")
+    kube = Session(KubernetesBackend(kubeconfig=server.kubeconfig(tmp_path / "c", "meshed"),
+                                     home=tmp_path / "home"))
+    try:
+        kube.apply(resources.addressable_clusterrole())
+        _display(kube, "meshed")
+        pod = server.kubelet.pods[("meshed", "event-display")]
+        assert [c.name for c in pod.containers][0] == "linkerd-proxy"  # the proxy first
+        _send(kube, "meshed", 2)
+        assert len(kube.responses(wait=30, count=2)) == 2
+        assert any("container=event-display" in p for _, p in server.calls)
+    finally:
+        kube.close()
+        server.stop()
+        mirror.close()
+
+
+def test_a_pod_not_started_yet_is_not_yet_not_an_error(cluster):
+    server, kube, _ = cluster
+    ns = kube.namespace
+    server.kubelet.start_delay = 3.0
+    kube.apply([resources.broker(namespace=ns), *resources.collector_manifests(namespace=ns)])
+    # ContainerCreating: pods/log is 400 "waiting to start", the Service has no endpoints
+    assert len(kube.responses()) == 0
+    assert kube.backend.collect(ns, force=True) == 0
