@@ -158,12 +158,13 @@ class Journal:
 def insert_event(event: Event, *, namespace: str, broker: str, ttl: int | None,
                  parent_seq: int | None = None, via_trigger: str | None = None,
                  status: str = "accepted", reason: str | None = None,
-                 triggers: Iterable[str] = (), headers: Mapping[str, str] | None = None) -> Op:
+                 triggers: Iterable[str] = (), headers: Mapping[str, str] | None = None,
+                 at: float | None = None) -> Op:
     """Record an event arriving at a broker, and one pending delivery per matching trigger;
     `headers` are the HTTP headers Knative passes through to subscribers."""
     attrs = json.dumps(dict(event.attributes))
     passed = json.dumps(dict(headers)) if headers else None
-    now = time.time()
+    now = time.time() if at is None else at
 
     def op(conn: sqlite3.Connection) -> int:
         cur = conn.execute(
@@ -261,6 +262,23 @@ def pending_deliveries(conn: sqlite3.Connection) -> list[Pending]:
 
 
 # -- collected events from a cluster's sinks (cursor per sink instance) ----------------------
+
+
+SENT = "sent"  # an events row the kit wrote as it sent a request (a cluster's broker is remote)
+
+
+def record_sent(path: Path | str, sent: Iterable[Event], *, namespace: str, broker: str,
+                at: float) -> None:
+    """Remember requests sent to a remote broker, with the time their send began, so
+    responses that echo `meta.puid` can name their request and its latency."""
+    conn = connect(path)
+    try:
+        with conn:
+            for event in sent:
+                insert_event(event, namespace=namespace, broker=broker, ttl=None,
+                             status=SENT, at=at)(conn)
+    finally:
+        conn.close()
 
 
 def ensure(path: Path | str) -> Path:

@@ -85,11 +85,19 @@ def count_responses(path: Path, *, type: str | None = None,  # noqa: A002
     return int(rows[0][0]) if rows else 0
 
 
+# The request of a response: through the local broker's own chain (the reply's parent), or
+# on a cluster by the `meta.puid` Seldon echoes from the request body, matched to what the
+# kit recorded when it sent it; the latency is then from the send time to the response's
+# knativearrivaltime at the sink (collect stores that as received_at).
 _SELECT = (
-    "SELECT r.seq, r.id, r.type, r.source, r.time, r.sink, r.received_at, q.id, q.type,"
-    " (r.received_at - q.received_at) * 1000.0, r.attributes, CAST(r.data AS TEXT),"
-    " r.names, r.nrows{values} FROM responses r LEFT JOIN events e ON e.seq = r.event_seq"
-    " LEFT JOIN events q ON q.seq = e.parent_seq")
+    "SELECT r.seq, r.id, r.type, r.source, r.time, r.sink, r.received_at,"
+    " COALESCE(q.id, p.id), COALESCE(q.type, p.type),"
+    " (r.received_at - COALESCE(q.received_at, p.received_at)) * 1000.0, r.attributes,"
+    " CAST(r.data AS TEXT), r.names, r.nrows{values} FROM responses r"
+    " LEFT JOIN events e ON e.seq = r.event_seq LEFT JOIN events q ON q.seq = e.parent_seq"
+    " LEFT JOIN events p ON r.event_seq IS NULL AND p.status = 'sent' AND p.id = CASE WHEN"
+    " json_valid(CAST(r.data AS TEXT)) THEN json_extract(CAST(r.data AS TEXT), '$.meta.puid')"
+    " END")
 
 
 def _many_rows(data: str | None) -> tuple[list[str], list[list[Any]]] | None:

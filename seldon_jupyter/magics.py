@@ -19,6 +19,7 @@ from traitlets import observe
 
 from seldon_jupyter import magic_args, resources, tables
 from seldon_jupyter.backends.base import Resource
+from seldon_jupyter.errors import SeldonJupyterError
 from seldon_jupyter.events import Event
 from seldon_jupyter.naming import request_type
 from seldon_jupyter.results import BackendInfo, ResourceTable, SendReport, YamlText
@@ -95,8 +96,11 @@ class SeldonMagics(Magics, SettingsTraits):
         session = self.session
         details = {k: str(v) for k, v in session.describe().items()
                    if k not in ("backend", "namespace", "broker")}
-        return BackendInfo(self.backend, session.namespace, self.broker, session.broker_url(),
-                           details)
+        try:
+            url = session.broker_url()
+        except SeldonJupyterError as exc:  # a cluster's Broker may not exist yet
+            url = f"(not yet: {exc.message})"
+        return BackendInfo(self.backend, session.namespace, self.broker, url, details)
 
     @cell_magic
     @magic_arguments()

@@ -218,7 +218,7 @@ class Session:
         `meta.puid` is the event id (Seldon echoes it, so the answer names its request)."""
         if isinstance(payload, Event):
             return payload
-        return self._new_event(tables.as_payload(payload, kind), tables.built(payload),
+        return self._new_event(tables.as_payload(payload, kind), tables.takes_puid(payload),
                                type=type, source=source or self.source, **attrs)
 
     @staticmethod
@@ -235,7 +235,10 @@ class Session:
         event = payload if isinstance(payload, Event) else self.event(
             payload, type=self._need_type(type), source=source, kind=kind, **attrs)
         target = self.backend.send_target(self.namespace, broker or self.broker)
-        return sender.send_one(self._http, target, event, structured=structured)
+        started = time.time()
+        result = sender.send_one(self._http, target, event, structured=structured)
+        self.backend.record_sent(self.namespace, broker or self.broker, [event], at=started)
+        return result
 
     @staticmethod
     def _need_type(type_: str | None) -> str:
@@ -255,8 +258,14 @@ class Session:
             item, built, type=self._need_type(type), source=source or self.source, **attrs)
             for item, built in tables.split_rows(data, kind, batch_size)]
         target = self.backend.send_target(self.namespace, broker or self.broker)
-        return _loop.run(sender.send_bulk(target, batch, structured=structured,
-                                          concurrency=concurrency, rate=rate, progress=progress))
+        started = time.time()  # on a cluster, latency counts from here (the batch's start)
+        summary = _loop.run(sender.send_bulk(target, batch, structured=structured,
+                                             concurrency=concurrency, rate=rate,
+                                             progress=progress))
+        accepted = set(summary.ids)
+        self.backend.record_sent(self.namespace, broker or self.broker,
+                                 [e for e in batch if e.id in accepted], at=started)
+        return summary
 
     # -- results -----------------------------------------------------------------------------
 

@@ -104,9 +104,19 @@ def is_rows(payload: Any) -> bool:
         isinstance(x, list | tuple) for x in payload)
 
 
+SELDON_DATA = ("data", "jsonData", "strData", "binData")
+
+
 def built(payload: Any) -> bool:
     """Whether the kit builds the SeldonMessage for this payload (rows, or one flat row)."""
     return is_rows(payload) or _numbers(payload)
+
+
+def takes_puid(payload: Any) -> bool:
+    """Whether the body will be a SeldonMessage: one the kit builds, or one the user wrote
+    (a dict with data/jsonData/strData/binData). Both get `meta.puid` = the event id."""
+    return built(payload) or (isinstance(payload, Mapping) and any(
+        k in payload for k in SELDON_DATA))
 
 
 def as_payload(payload: Any, kind: str = "ndarray") -> Any:
@@ -142,8 +152,10 @@ def split_rows(data: Any, kind: str = "ndarray", batch_size: int | None = None
         for item in data:
             if isinstance(item, list | tuple | np.ndarray):
                 out.append((to_seldon([list(item)], kind=kind), True))
-            elif isinstance(item, Mapping | Event):
+            elif isinstance(item, Event):
                 out.append((item, False))
+            elif isinstance(item, Mapping):
+                out.append((item, takes_puid(item)))
             else:
                 raise PayloadError(f"send_many got a {type(item).__name__} item",
                                    hint="items are rows (lists), payload dicts or Events")

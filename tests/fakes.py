@@ -22,6 +22,7 @@ from typing import Any
 from seldon_jupyter import events, filters, journal, naming
 from seldon_jupyter.backends.base import Resource, SendTarget, summarize
 from seldon_jupyter.errors import EventError, NotFoundError
+from seldon_jupyter.events import Event
 from seldon_jupyter.payloads import answer_shape
 
 Key = tuple[str, str, str]
@@ -83,6 +84,10 @@ class FakeBackend:
     def list(self, namespace: str | None = None) -> list[Resource]:
         return [summarize(m) for (_, ns, _), m in sorted(self.store.items())
                 if namespace is None or ns == namespace]
+
+    def record_sent(self, namespace: str, broker: str, sent: Sequence[Event],
+                    at: float) -> None:
+        return None
 
     def wait_for_change(self, waiting: Sequence[Resource], timeout: float) -> None:
         time.sleep(max(0.0, min(0.1, timeout)))

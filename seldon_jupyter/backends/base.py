@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from seldon_jupyter.events import Event
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,11 @@ class Backend(Protocol):
     def list(self, namespace: str | None = None) -> list[Resource]: ...
 
     def delete(self, kind: str, namespace: str, name: str) -> None: ...
+
+    def record_sent(self, namespace: str, broker: str, sent: Sequence[Event],
+                    at: float) -> None:
+        """Note events the kit sent, where the broker does not journal them itself."""
+        ...
 
     def wait_for_change(self, waiting: Sequence[Resource], timeout: float) -> None:
         """Block until one of `waiting` may have changed, or `timeout` seconds (a watch on

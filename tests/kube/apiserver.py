@@ -24,8 +24,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import yaml
 import aiohttp
+import yaml
 from aiohttp import web
 
 from tests.kube import crd, proxy
@@ -111,13 +111,23 @@ class ApiServer(Workloads):
         self._loop.call_later(self.lag if delay is None else delay, self._reconcile, key)
 
     def _reconcile(self, key: Key) -> None:
+        obj = self.store.get(key)
+        if key[0] == "triggers" and obj is not None and self.mirror is not None:
+            # as Knative's filter has a Trigger once it is Ready: the data plane gets it first
+            status = self.controllers.trigger_status(obj)
+            ready = any(c["type"] == "Ready" and c["status"] == "True"
+                        for c in status.get("conditions", []))
+            if ready and self._mirrored.get(key) != obj["metadata"]["generation"]:
+                assert self._loop is not None
+                done = self._loop.run_in_executor(None, self._mirror_trigger, key, obj)
+                done.add_done_callback(lambda _f: self.store.set_status(key, status))
+                return
+            self.store.set_status(key, status)
+            return
         again = self.controllers.reconcile(key)
         if again is not None:
             self._schedule(key, again)
-        obj = self.store.get(key)
-        if key[0] == "triggers" and obj is not None:
-            self._mirror_trigger(key, obj)
-        elif key[0] in ("seldondeployments", "brokers"):
+        if key[0] in ("seldondeployments", "brokers"):
             self._dependents(key[1])  # Knative's tracker: a ref's status changed
 
     def _dependents(self, ns: str) -> None:
@@ -140,12 +150,8 @@ class ApiServer(Workloads):
             self._loop.run_in_executor(None, fn, *args)
 
     def _mirror_trigger(self, key: Key, obj: dict) -> None:
-        ready = any(c["type"] == "Ready" and c["status"] == "True"
-                    for c in (obj.get("status") or {}).get("conditions", []))
-        generation = obj["metadata"]["generation"]
-        if not ready or self._mirrored.get(key) == generation or self.mirror is None:
-            return
-        self._mirrored[key] = generation
+        """Apply a Ready Trigger to the data plane (in a worker thread)."""
+        self._mirrored[key] = obj["metadata"]["generation"]
         clean = self._clean(obj)
         sub = clean["spec"]["subscriber"]
         ref = sub.get("ref") or {}
@@ -154,7 +160,7 @@ class ApiServer(Workloads):
             sub["uri"] = (f"http://127.0.0.1:{self.network_port}/{ns}/{ref['name']}"
                           + (sub.get("uri") or "/"))
             del sub["ref"]
-        self._mirror(self.mirror.apply, clean)
+        self.mirror.apply(clean)
 
     @staticmethod
     def _clean(obj: dict) -> dict:

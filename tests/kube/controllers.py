@@ -75,7 +75,7 @@ class Controllers:
         if plural == "brokers":
             self.store.set_status(key, self._broker(obj))
         elif plural == "triggers":
-            self.store.set_status(key, self._trigger(obj))
+            self.store.set_status(key, self.trigger_status(obj))
         elif plural == "seldondeployments":
             return self._seldon(key, obj)
         elif plural == "deployments":
@@ -102,7 +102,7 @@ class Controllers:
                                ("Addressable", "FilterReady", "IngressReady", "Ready",
                                 "TriggerChannelReady")]}
 
-    def _trigger(self, obj: dict) -> dict:
+    def trigger_status(self, obj: dict) -> dict:
         ns, spec = obj["metadata"]["namespace"], obj["spec"]
         generation = obj["metadata"]["generation"]
 

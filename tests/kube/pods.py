@@ -112,6 +112,7 @@ class Kubelet:
         self.mesh = mesh
         self.on_change = on_change or (lambda _ns, _name: None)
         self.pods: dict[tuple[str, str], Pod] = {}
+        self.rotations = 0
 
     def _program(self, deployment: dict, config_maps: dict[tuple[str, str], dict],
                  pod_dir: Path) -> tuple[list[str], dict[str, str]] | str:
@@ -210,6 +211,7 @@ class Kubelet:
         with app.lock:
             app.rotated.append(app.current)
             app.current = []
+        self.rotations += 1
 
     def matching(self, namespace: str, selector: dict[str, str]) -> list[Pod]:
         return [p for (ns, _), p in sorted(self.pods.items()) if ns == namespace

@@ -30,6 +30,7 @@ from seldon_jupyter.backends.kubernetes import routing
 from seldon_jupyter.backends.kubernetes.api import Api, load
 from seldon_jupyter.backends.kubernetes.collect import Collector
 from seldon_jupyter.errors import BackendError, SeldonJupyterError
+from seldon_jupyter.events import Event
 
 FIELD_MANAGER = "seldon-jupyter"
 LISTED = ("Broker", "Trigger", "SeldonDeployment")
@@ -119,6 +120,14 @@ class KubernetesBackend:
     def delete(self, kind: str, namespace: str, name: str) -> None:
         self.api.request("DELETE", routing.path(kind, namespace, name))
 
+    def record_sent(self, namespace: str, broker: str, sent: Sequence[Event],
+                    at: float) -> None:
+        """Journal what was sent (a cluster's broker is remote): responses echoing
+        `meta.puid` then name their request and latency."""
+        if sent:
+            journal.record_sent(self.journal_path(), sent, namespace=namespace, broker=broker,
+                               at=at)
+
     def wait_for_change(self, waiting: Sequence[Resource], timeout: float) -> None:
         """Block until one of `waiting` may have changed (a watch event), or `timeout`."""
         if not waiting or timeout <= 0:
@@ -159,7 +168,9 @@ class KubernetesBackend:
         """Pull new events from the namespace's sinks into the journal (rate-limited);
         `namespace=None`: the sinks of every namespace the kit has a collector in."""
         if namespace is None:
-            spaces = {r.namespace for r in self.list(None) if r.kind == "Service"}
+            # a sink is subscribed by a Trigger (the walkthrough's event-display Service is
+            # not the kit's, so Triggers, not only the kit's Services, name the namespaces)
+            spaces = {r.namespace for r in self.list(None) if r.kind in ("Service", "Trigger")}
             return sum(self.collect(ns, force=force) for ns in sorted(spaces))
         now = time.monotonic()
         if not force and now - self._collected.get(namespace, -COLLECT_EVERY) < COLLECT_EVERY:

@@ -20,6 +20,7 @@ import requests
 from seldon_jupyter.backends.base import Resource, SendTarget, summarize
 from seldon_jupyter.backends.local.state import State, home_dir, pid_alive, read_state
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
+from seldon_jupyter.events import Event
 
 START_TIMEOUT = 60.0
 CONTROL_TIMEOUT = 120.0  # one control-API call (an apply starts model servers synchronously)
@@ -153,6 +154,10 @@ class LocalBackend:
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
         self._call("DELETE", f"/v1/resources/{kind}/{namespace}/{name}")
+
+    def record_sent(self, namespace: str, broker: str, sent: Sequence[Event],
+                    at: float) -> None:
+        """Nothing to do: the local broker journals what it accepts."""
 
     def wait_for_change(self, waiting: Sequence[Resource], timeout: float) -> None:
         """Reads are local and cheap: a short pause between them."""
