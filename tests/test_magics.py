@@ -171,7 +171,11 @@ def test_send_takes_json_literals_on_the_line(fake_ip, fake):
     one = run(fake_ip, '%seldon_send {"data": {"ndarray": [[1, 2]]}} --type t')
     assert (rows.sent, one.sent) == (2, 1)
     sent = fake.responses(sink="fast/sink")
-    assert json.loads(sent["data"].iloc[-1]) == {"data": {"ndarray": [[1, 2]]}}
+    # a SeldonMessage written by hand is sent as written, plus meta.puid = the event id
+    # (Seldon echoes it, which ties the answer to its request on a cluster)
+    last = sent.iloc[-1]
+    assert json.loads(last["data"]) == {"data": {"ndarray": [[1, 2]]},
+                                        "meta": {"puid": last["id"]}}
 
 
 @pytest.mark.parametrize(("line", "message"), [
