@@ -25,12 +25,12 @@ from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
+from seldon_jupyter.sender import BUSY_TRIES, retry_after
 
 CRD_GROUPS = {"machinelearning.seldon.io": "Seldon Core",
               "eventing.knative.dev": "Knative Eventing",
               "serving.kserve.io": "KServe"}
 TIMEOUT = 30.0
-THROTTLE_TRIES = 6  # 429s in a row before giving up
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
@@ -175,7 +175,7 @@ class Api:
              accept: str = "application/json", stream: bool = False,
              timeout: float | None = TIMEOUT) -> tuple[int, str, Any]:
         """(status, body text, response) after 429 retries; network errors translated."""
-        for attempt in range(THROTTLE_TRIES):
+        for attempt in range(BUSY_TRIES):
             headers = {"Accept": accept}
             if body is not None:
                 headers["Content-Type"] = content_type or "application/json"
@@ -197,12 +197,12 @@ class Api:
                                    f"{exc}", hint="check the cluster is up and KUBECONFIG "
                                    "points at it") from exc
             code = int(response.status) if response is not None else 429
-            if code != 429 or attempt == THROTTLE_TRIES - 1:
+            wait = retry_after(code, response.headers if response is not None else {}, attempt)
+            if wait is None:
                 text = "" if stream and code < 300 else (response.data or b"").decode(
                     errors="replace")
                 return code, text, response
-            retry = response.headers.get("Retry-After") if response is not None else None
-            self.sleep(min(float(retry) if retry and retry.isdigit() else 1.0, 10.0))
+            self.sleep(wait)
         raise AssertionError("unreachable")
 
     def request(self, method: str, path: str, body: Any = None,
@@ -222,12 +222,13 @@ class Api:
 
     def attempt(self, method: str, path: str, query: list[tuple[str, str]] | None = None,
                 *, text: bool = False) -> tuple[int, Any]:
-        """(status, JSON or text) without raising for 4xx/5xx: for callers to whom a 503 or
-        a 400 'waiting to start' means "not yet"."""
+        """(status, JSON, or the body's text when `text` or the status is not 2xx) without
+        raising: for callers to whom a 503 or a 400 'waiting to start' means "not yet", and
+        who pass the text to `translate` otherwise."""
         code, data, _ = self._raw(method, path, None, query,
                                   accept="*/*" if text else "application/json")
         if text or code >= 300:
-            return code, data if text or not status_of(data) else status_of(data)
+            return code, data
         return code, json.loads(data) if data else None
 
     def watch(self, path: str, resource_version: str, timeout: float,

@@ -119,7 +119,7 @@ class Collector:
             if code in NOT_YET:
                 return added  # no ready endpoint yet
             if code >= 300:
-                raise self.api.translate(code, str(page), "GET", base)
+                raise self.api.translate(code, page, "GET", base)
             instance = page.get("instance", "")
             if instance != origin:
                 # a new sink instance numbers from 1 again
@@ -182,7 +182,7 @@ class Collector:
         if code in NOT_YET:
             return 0  # ContainerCreating, or gone: not yet
         if code >= 300:
-            raise self.api.translate(code, str(text), "GET", where)
+            raise self.api.translate(code, text, "GET", where)
         stamped = []
         for line in str(text).splitlines(keepends=True):
             stamp, _, rest = line.partition(" ")
