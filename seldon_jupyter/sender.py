@@ -79,8 +79,12 @@ class _ServerNameAdapter(HTTPAdapter):
 
 def _requests_options(http: requests.Session, target: SendTarget) -> dict[str, Any]:
     if target.server_hostname:
-        prefix = target.url.split("/", 3)
-        http.mount("/".join(prefix[:3]) + "/", _ServerNameAdapter(target.server_hostname))
+        prefix = "/".join(target.url.split("/", 3)[:3]) + "/"
+        mounted = http.adapters.get(prefix)
+        if not (isinstance(mounted, _ServerNameAdapter) and
+                mounted.server_hostname == target.server_hostname):
+            # once per server: a new adapter is a new connection pool (a new TLS handshake)
+            http.mount(prefix, _ServerNameAdapter(target.server_hostname))
     options: dict[str, Any] = {"verify": target.verify}
     if target.cert:
         options["cert"] = target.cert
@@ -106,7 +110,9 @@ BUSY_TRIES = 6  # 429 answers (API Priority and Fairness, a busy broker) before 
 
 
 def retry_after(status: int, headers: Any, attempt: int) -> float | None:
-    """Seconds to wait before sending again after a 429, or None to take the answer."""
+    """Seconds to wait before trying again after a 429 (the answer's Retry-After, at most
+    10 s; without one 0.5 s doubling), or None to take the answer: the one rule for the
+    broker sends and the kubernetes backend's API calls."""
     if status != 429 or attempt == BUSY_TRIES - 1:
         return None
     value = str(headers.get("Retry-After") or "")
