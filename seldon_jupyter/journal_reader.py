@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seldon_jupyter.journal import connect
+from seldon_jupyter.journal import SENT, connect
 from seldon_jupyter.payloads import answer_shape
 
 RESPONSE_COLUMNS = ["seq", "id", "type", "source", "time", "sink", "received_at", "request_id",
@@ -95,9 +95,9 @@ _SELECT = (
     " (r.received_at - COALESCE(q.received_at, p.received_at)) * 1000.0, r.attributes,"
     " CAST(r.data AS TEXT), r.names, r.nrows{values} FROM responses r"
     " LEFT JOIN events e ON e.seq = r.event_seq LEFT JOIN events q ON q.seq = e.parent_seq"
-    " LEFT JOIN events p ON r.event_seq IS NULL AND p.status = 'sent' AND p.id = CASE WHEN"
-    " json_valid(CAST(r.data AS TEXT)) THEN json_extract(CAST(r.data AS TEXT), '$.meta.puid')"
-    " END")
+    " LEFT JOIN events p ON r.event_seq IS NULL AND p.seq = (SELECT max(s.seq) FROM events s"
+    f" WHERE s.status = '{SENT}' AND s.id = CASE WHEN json_valid(CAST(r.data AS TEXT)) THEN"
+    " json_extract(CAST(r.data AS TEXT), '$.meta.puid') END)")  # the last send of that id
 
 
 def _many_rows(data: str | None) -> tuple[list[str], list[list[Any]]] | None:

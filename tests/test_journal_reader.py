@@ -64,3 +64,23 @@ def test_empty_or_missing_journal_gives_empty_frames(tmp_path):
     assert set(journal_reader.RESPONSE_COLUMNS) <= set(frame.columns)
     assert journal_reader.events(tmp_path / "nothing.sqlite").empty
     assert journal_reader.deliveries(tmp_path / "nothing.sqlite").empty
+
+
+def test_a_cluster_response_names_its_request_by_the_echoed_puid_once(tmp_path):
+    # on a cluster the response has a fresh id and no broker chain: the request is the
+    # kit's own send record whose id Seldon echoed as meta.puid
+    path = journal.ensure(tmp_path / "j.sqlite")
+    request = events.new_event({"data": {"ndarray": [[1]]}, "meta": {"puid": "r-1"}},
+                               id="r-1", type="req", source="kit")
+    journal.record_sent(path, [request], namespace="ns", broker="default", at=100.0)
+    journal.record_sent(path, [request], namespace="ns", broker="default", at=105.0)  # again
+    answer = events.new_event({"data": {"names": ["t:0"], "ndarray": [[1.0]]},
+                               "meta": {"puid": "r-1"}}, id="a-1", type="res", source="model")
+    other = events.new_event("not json {", id="a-2", type="res", source="model")
+    assert journal.store_collected(path, "ns/sink", "o", 0, 2,
+                                   [(answer, 105.25), (other, 106.0)]) == 2
+    frame = journal_reader.responses(path)
+    assert list(frame["id"]) == ["a-1", "a-2"]  # one row each, however often r-1 was sent
+    assert frame["request_id"].iloc[0] == "r-1" and frame["request_type"].iloc[0] == "req"
+    assert frame["latency_ms"].iloc[0] == 250.0  # from the last send of r-1
+    assert pd.isna(frame["request_id"].iloc[1])
