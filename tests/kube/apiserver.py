@@ -25,26 +25,19 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
 from aiohttp import web
 
 from tests.kube import crd, proxy
 from tests.kube import resources_table as table
+from tests.kube.answers import NOT_FOUND_TEXT, status
 from tests.kube.auth import ANONYMOUS, PUBLIC, Authority, forbidden_message
-from tests.kube.controllers import Controllers, admit
+from tests.kube.controllers import Controllers
 from tests.kube.pods import Kubelet
-from tests.kube.store import Conflict, Key, Store
+from tests.kube.store import Key, Store
 from tests.kube.tls import Pki
 from tests.kube.tls import kubeconfig as write_kubeconfig
 from tests.kube.workloads import Workloads
-
-NOT_FOUND_TEXT = "404 page not found\n"
-
-
-def status(code: int, reason: str, message: str, **details: Any) -> web.Response:
-    return web.json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
-                              "status": "Failure", "message": message, "reason": reason,
-                              "details": details, "code": code}, status=code)
+from tests.kube.writes import Writes
 
 
 def _selected(labels: dict[str, str], selector: str | None) -> bool:
@@ -52,7 +45,7 @@ def _selected(labels: dict[str, str], selector: str | None) -> bool:
     return all(labels.get(k) == v for k, v in pairs)
 
 
-class ApiServer(Workloads):
+class ApiServer(Workloads, Writes):
     def __init__(self, *, mirror: Any = None, workdir: Path | None = None, lag: float = 0.3,
                  rate: float = 25.0, mesh: bool = False, start_delay: float = 0.5) -> None:
         self.store = Store()
@@ -269,80 +262,6 @@ class ApiServer(Workloads):
         except Exception:  # noqa: BLE001 - never mirrored (e.g. a Trigger not Ready)
             pass
 
-    async def _write(self, request: web.Request, route: table.Route) -> web.Response:
-        apply = request.method == "PATCH"
-        if apply and request.content_type != "application/apply-patch+yaml":
-            return status(415, "UnsupportedMediaType",
-                          'the body of the request was in an unknown format - accepted media '
-                          'types include: application/apply-patch+yaml')
-        manager = request.query.get("fieldManager", "")
-        if apply and not manager:
-            return status(400, "BadRequest", "PATCH, application/apply-patch+yaml: "
-                          "fieldManager is required for apply requests")
-        text = await request.text()
-        try:
-            body = yaml.safe_load(text) if apply else json.loads(text)
-        except (ValueError, yaml.YAMLError) as exc:
-            return status(400, "BadRequest", f"the body could not be decoded: {exc}")
-        if not isinstance(body, dict):
-            return status(400, "BadRequest", "the body is not an object")
-        if body.get("apiVersion") != route.api_version or body.get("kind") != route.kind:
-            return status(400, "BadRequest", f"the API version in the data "
-                          f"({body.get('apiVersion')}) does not match the expected API "
-                          f"version ({route.api_version})" if body.get("apiVersion") !=
-                          route.api_version else f"the kind in the data ({body.get('kind')})"
-                          f" does not match the expected kind ({route.kind})")
-        meta = body.setdefault("metadata", {})
-        name = meta.get("name") or route.name
-        if route.name and meta.get("name") not in (None, route.name):
-            return status(400, "BadRequest", "the name of the object does not match the URL")
-        meta["name"] = name
-        if route.namespace:
-            meta["namespace"] = route.namespace
-            if self.store.get(("namespaces", "", route.namespace)) is None:
-                return status(404, "NotFound", f'namespaces "{route.namespace}" not found',
-                              name=route.namespace, kind="namespaces")
-            if route.namespace in self.terminating and request.method != "PUT":
-                return status(403, "Forbidden", f'{route.plural} "{name}" is forbidden: unable '
-                              f"to create new content in namespace {route.namespace} because "
-                              "it is being terminated")
-        schema = self.schemas.get(route.plural)
-        if schema is not None:
-            version = schema["versions"][route.version]["schema"]
-            problems = crd.errors(version, body)
-            if problems:
-                return status(422, "Invalid", f'{route.kind}.{route.group} "{name}" is '
-                              f'invalid: {"; ".join(problems)}', causes=problems)
-            body = crd.prune(version, body)
-        key = (route.plural, route.namespace or "", name)
-        try:
-            if apply:
-                obj, created = self.store.apply(key, body, manager,
-                                                force=request.query.get("force") == "true",
-                                                admit=lambda o: admit(route.plural, o))
-            elif request.method == "POST":
-                admit(route.plural, body)
-                if self.store.get(key) is not None:
-                    return status(409, "AlreadyExists", f'{route.plural}{route.dotted_group} '
-                                  f'"{name}" already exists', name=name)
-                obj, created = self.store.create(key, body, manager or "unknown"), True
-            else:
-                current = self.store.get(key)
-                if current is None:
-                    return self._not_found(route)
-                if meta.get("resourceVersion") not in (None, "",
-                                                       current["metadata"]["resourceVersion"]):
-                    return status(409, "Conflict", f'Operation cannot be fulfilled on '
-                                  f'{route.plural}{route.dotted_group} "{name}": the object '
-                                  "has been modified; please apply your changes to the latest "
-                                  "version and try again")
-                admit(route.plural, body)
-                obj, created = self.store.replace(key, body, manager or "unknown"), False
-        except Conflict as exc:
-            return status(409, "Conflict", str(exc))
-        self._after_write(route, key, obj)
-        return web.json_response(obj, status=201 if created else 200)
-
     def _after_write(self, route: table.Route, key: Key, obj: dict) -> None:
         if route.plural == "deployments":
             config_maps = {(k[1], k[2]): o for k, o in self.store.objects.items()
@@ -355,15 +274,6 @@ class ApiServer(Workloads):
         self._schedule(key)
         if route.plural in ("brokers", "seldondeployments", "services", "clusterroles"):
             self._dependents(key[1])
-
-    async def _access_review(self, request: web.Request, user: str) -> web.Response:
-        body = await request.json()
-        attrs = body.get("spec", {}).get("resourceAttributes") or {}
-        resource = attrs.get("resource", "") + (f"/{attrs['subresource']}"
-                                                if attrs.get("subresource") else "")
-        allowed = self.auth.allowed(user, attrs.get("verb", ""), resource)
-        body["status"] = {"allowed": allowed, **({} if allowed else {"reason": ""})}
-        return web.json_response(body, status=201)
 
     # -- lifecycle (a thread of its own, so sync client code can call it) ---------------------
 

@@ -9,24 +9,20 @@ container's last instance, 400 when there is none), and `sinceTime` (inclusive),
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import aiohttp
+import pandas as pd
 from aiohttp import web
 
 from tests.kube import proxy
+from tests.kube.answers import status
 from tests.kube.resources_table import Route
 
 
-def _status(code: int, reason: str, message: str) -> web.Response:
-    return web.json_response({"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                              "message": message, "reason": reason, "code": code}, status=code)
-
-
 def _when(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")[:26] + "+00:00"
-                                  if "." in text else text.replace("Z", "+00:00")).timestamp()
+    """An RFC 3339 time (nanoseconds allowed, as CRI log lines have them) in seconds."""
+    return pd.Timestamp(text).timestamp()
 
 
 class Workloads:
@@ -44,7 +40,7 @@ class Workloads:
                                       "items": [p.manifest() for p in pods]})
         pod = next((p for p in pods if p.name == route.name), None)
         if pod is None:
-            return _status(404, "NotFound", f'pods "{route.name}" not found')
+            return status(404, "NotFound", f'pods "{route.name}" not found')
         if route.subresource != "log":
             return web.json_response(pod.manifest())
         return self._log(request, pod)
@@ -55,19 +51,19 @@ class Workloads:
         name = q.get("container")
         if not name:
             if len(names) > 1:
-                return _status(400, "BadRequest", f"a container name must be specified for pod "
+                return status(400, "BadRequest", f"a container name must be specified for pod "
                                f"{pod.name}, choose one of: [{' '.join(names)}]")
             name = names[0]
         container = pod.container(name)
         if container is None:
-            return _status(400, "BadRequest", f"container {name} is not valid for pod {pod.name}")
+            return status(400, "BadRequest", f"container {name} is not valid for pod {pod.name}")
         if q.get("previous") == "true":
             lines = container.previous
             if lines is None:
-                return _status(400, "BadRequest", f'previous terminated container "{name}" in '
+                return status(400, "BadRequest", f'previous terminated container "{name}" in '
                                f'pod "{pod.name}" not found')
         elif container is pod.app and not pod.ready and not container.current:
-            return _status(400, "BadRequest", f'container "{name}" in pod "{pod.name}" is '
+            return status(400, "BadRequest", f'container "{name}" in pod "{pod.name}" is '
                            f"waiting to start: {pod.reason or 'ContainerCreating'}")
         else:
             with container.lock:
@@ -103,8 +99,8 @@ class Workloads:
         name, port = proxy.split_segment(route.name or "")
         service = self.store.get(("services", route.namespace, name))
         if service is None:
-            return _status(404, "NotFound", f'services "{name}" not found')
-        unavailable = _status(503, "ServiceUnavailable",
+            return status(404, "NotFound", f'services "{name}" not found')
+        unavailable = status(503, "ServiceUnavailable",
                               f'no endpoints available for service "{name}"')
         if proxy.pick_port(service, port) is None:
             return unavailable

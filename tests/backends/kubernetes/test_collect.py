@@ -96,30 +96,29 @@ def _send(kube, ns: str, n: int) -> None:
     assert kube.send_many([[5.1, 3.5, 1.4, 0.2]] * n, type=request_type("iris", ns)).sent == n
 
 
-def test_event_display_across_log_rotation_loses_and_repeats_nothing(cluster):
+def _read_across(cluster, n: int, happen: str):
+    """n responses read, then the kubelet does `happen` to event-display's container, then
+    n more: the frame of all of them."""
     server, kube, _ = cluster
     ns = kube.namespace
     _display(kube, ns)
-    _send(kube, ns, 3)
-    assert len(kube.responses(wait=30, count=3)) == 3
+    _send(kube, ns, n)
+    assert len(kube.responses(wait=30, count=n)) == n
+    getattr(server.kubelet, happen)(ns, "event-display")
+    _send(kube, ns, n)
+    return kube.responses(wait=30, count=2 * n)
+
+
+def test_event_display_across_log_rotation_loses_and_repeats_nothing(cluster):
     # the kubelet rotates: the API serves only the new, empty current file; a reader that
     # counted blocks would now wait for block 4 of a file that has 3
-    server.kubelet.rotate(ns, "event-display")
-    _send(kube, ns, 3)
-    frame = kube.responses(wait=30, count=6)
+    frame = _read_across(cluster, 3, "rotate")
     assert len(frame) == 6 and frame["id"].is_unique
-    assert any("sinceTime=" in p and "timestamps=true" in p for _, p in server.calls)
+    assert any("sinceTime=" in p and "timestamps=true" in p for _, p in cluster[0].calls)
 
 
 def test_event_display_after_a_container_restart(cluster):
-    server, kube, _ = cluster
-    ns = kube.namespace
-    _display(kube, ns)
-    _send(kube, ns, 2)
-    assert len(kube.responses(wait=30, count=2)) == 2
-    server.kubelet.restart(ns, "event-display")
-    _send(kube, ns, 2)
-    frame = kube.responses(wait=30, count=4)
+    frame = _read_across(cluster, 2, "restart")
     assert len(frame) == 4 and frame["id"].is_unique
 
 
