@@ -1,7 +1,8 @@
 """The `seldon-jupyter` command: manage the local cluster and drive a Session from a shell.
 
 `local up|down|status` starts, stops and shows the embedded cluster; `apply`, `get`,
-`delete`, `send` and `responses` are the Session methods for scripts and CI. Errors are
+`delete`, `send` and `responses` are the Session methods for scripts and CI; `doctor`
+checks what the walkthrough needs (exit 1 when a check fails). Errors are
 printed as one readable message (exit code 1), never as a traceback.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from seldon_jupyter import settings
+from seldon_jupyter import doctor, settings
 from seldon_jupyter.errors import SeldonJupyterError
 from seldon_jupyter.session import Session
 
@@ -92,6 +93,18 @@ def cmd_responses(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Exit 0 when nothing failed (warnings allowed), 1 when a check failed."""
+    session = settings.from_arguments(args).session(start=False)
+    diagnosis = session.doctor()
+    if args.json:
+        print(json.dumps({"backend": diagnosis.backend, "namespace": diagnosis.namespace,
+                          "ok": diagnosis.ok, "checks": doctor.as_rows(diagnosis)}, indent=2))
+    else:
+        print(diagnosis)
+    return 0 if diagnosis.ok else 1
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seldon-jupyter", description=__doc__.split("\n")[0])
     settings.add_arguments(p)
@@ -123,6 +136,10 @@ def parser() -> argparse.ArgumentParser:
     responses.add_argument("--count", type=int)
     responses.add_argument("--limit", type=int, default=20)
     responses.set_defaults(func=cmd_responses)
+    diagnose = sub.add_parser("doctor", help="check what the walkthrough needs (CRDs, RBAC, "
+                              "broker, sinks, mesh, PodSecurity) with the fix for each")
+    diagnose.add_argument("--json", action="store_true", help="the checks as JSON")
+    diagnose.set_defaults(func=cmd_doctor)
     return p
 
 

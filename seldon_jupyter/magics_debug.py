@@ -1,8 +1,9 @@
-"""The debugging magics: %seldon_trace, %seldon_why, %seldon_failures, %seldon_dead_letters.
+"""The debugging magics: %seldon_trace, %seldon_why, %seldon_failures, %seldon_dead_letters,
+%seldon_doctor.
 
 They use the Session of the main %seldon_* magics (same backend, namespace and broker), so
 `%seldon_backend` switches them too; each returns the object Session returns (a Trace, an
-Explanation or a DataFrame), which renders itself in the notebook.
+Explanation, a Diagnosis or a DataFrame), which renders itself in the notebook.
 """
 
 from __future__ import annotations
@@ -70,3 +71,15 @@ class SeldonDebugMagics(Magics):
         """The dead-lettered events with their knativeerror* attributes decoded."""
         return self._result(parse_argstring(self.seldon_dead_letters, line),
                             self.core.session.dead_letters())
+
+    @line_magic
+    @magic_arguments()
+    @argument("-n", "--namespace", help="the namespace to check (default: the magics')")
+    @magic_args.quiet
+    @magic_args.out
+    def seldon_doctor(self, line: str) -> Any:
+        """What the walkthrough needs here (on a cluster: CRDs, RBAC, addressable
+        ClusterRole, broker ingress, sinks, mesh, PodSecurity): ok / warn / fail, with
+        the fix for each."""
+        args = parse_argstring(self.seldon_doctor, line)
+        return self._result(args, self.core.session.doctor(args.namespace))

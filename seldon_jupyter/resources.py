@@ -22,6 +22,10 @@ EVENT_DISPLAY_IMAGE = "gcr.io/knative-releases/knative.dev/eventing/cmd/event_di
 MANAGED_BY = ("app.kubernetes.io/managed-by", "seldon-jupyter")
 COLLECTOR_LABEL = "seldon-jupyter.io/collector"
 COLLECTOR_IMAGE = "python:3.12-slim"
+# passes PodSecurity `restricted`: non-root, no privilege escalation, no capabilities,
+# seccomp RuntimeDefault (Knative's images run as the non-root user 65532 already)
+RESTRICTED = {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
+              "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
 SHORT_KINDS = {
     "sdep": "SeldonDeployment", "seldondeployment": "SeldonDeployment",
     "broker": "Broker", "trigger": "Trigger", "service": "Service", "svc": "Service",
@@ -229,7 +233,8 @@ def _workload(name: str, namespace: str, container: dict[str, Any], *,
 def event_display(name: str = "event-display", *,
                   namespace: str = "default") -> list[dict[str, Any]]:
     """The walkthrough's event-display sink: a Deployment and the Service in front of it."""
-    return _workload(name, namespace, {"name": "event-display", "image": EVENT_DISPLAY_IMAGE})
+    return _workload(name, namespace, {"name": "event-display", "image": EVENT_DISPLAY_IMAGE,
+                                       "securityContext": RESTRICTED})
 
 
 def collector(name: str = "seldon-jupyter-collector", *, namespace: str = "default",
@@ -247,11 +252,7 @@ def collector(name: str = "seldon-jupyter-collector", *, namespace: str = "defau
         "env": [{"name": "SINK_BIND", "value": "0.0.0.0"},
                 {"name": "SINK_FILE", "value": "/data/events.jsonl"}],
         "ports": [{"containerPort": 8080}],
-        # passes PodSecurity `restricted`: non-root, no privilege escalation, seccomp
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 65534,
-                            "allowPrivilegeEscalation": False,
-                            "capabilities": {"drop": ["ALL"]},
-                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {**RESTRICTED, "runAsUser": 65534},
         "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
         "volumeMounts": [{"name": "app", "mountPath": "/app", "readOnly": True},
                          {"name": "data", "mountPath": "/data"}]}

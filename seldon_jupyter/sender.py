@@ -138,6 +138,19 @@ def send_one(http: requests.Session, target: SendTarget, event: Event, *,
     return SendResult(event.id, event.type, resp.status_code, int(seq) if seq else None)
 
 
+def probe(http: requests.Session, target: SendTarget, *, timeout: float = 10.0
+          ) -> tuple[int, str]:
+    """(status, text) of POSTing an empty body that is no CloudEvent to `target`: a
+    broker ingress answers 400 without routing anything, so 400 means "reachable"."""
+    try:
+        resp = http.post(target.url, data=b"",
+                         headers=target.request_headers({"Content-Type": "text/plain"}),
+                         timeout=timeout, **_requests_options(http, target))
+    except requests.RequestException as exc:
+        raise SendError(f"could not reach the broker at {target.url}: {exc}") from exc
+    return resp.status_code, resp.text
+
+
 async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: bool = False,
                     concurrency: int = 32, rate: float | None = None, timeout: float = 30.0,
                     progress: Callable[[int, int], None] | None = None) -> SendSummary:

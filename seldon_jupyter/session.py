@@ -19,6 +19,7 @@ from seldon_jupyter import (
     _loop,
     backends,
     debugging,
+    doctor,
     events,
     journal_reader,
     resources,
@@ -89,6 +90,12 @@ class Session:
     def stop(self) -> bool:
         """Stop what start() started; False when nothing was running."""
         return self.backend.stop()
+
+    def doctor(self, namespace: str | None = None) -> doctor.Diagnosis:
+        """Check what the walkthrough needs here (on a cluster: CRDs, RBAC, the addressable
+        ClusterRole, broker ingress, sinks, mesh, PodSecurity; then the namespace's
+        objects): a table of ok / warn / fail with the fix. Changes nothing."""
+        return doctor.examine(self.backend, namespace or self.namespace)
 
     # -- resources ---------------------------------------------------------------------------
 

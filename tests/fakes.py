@@ -19,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from seldon_jupyter import events, filters, journal, naming
-from seldon_jupyter.backends.base import Resource, SendTarget, summarize
+from seldon_jupyter import doctor, events, filters, journal, naming
+from seldon_jupyter.backends.base import Check, Resource, SendTarget, summarize
 from seldon_jupyter.errors import EventError, NotFoundError
 from seldon_jupyter.events import Event
 from seldon_jupyter.payloads import answer_shape
@@ -115,6 +115,11 @@ class FakeBackend:
 
     def stop(self) -> bool:
         return False
+
+    def doctor(self, namespace: str, found: Sequence[Resource]) -> list[Check]:
+        """As the local backend: it runs, and each Ready Broker's ingress answers."""
+        return [Check("local", "fake cluster", "ok", "in memory"),
+                *doctor.ingress_checks(self.send_target, namespace, found)]
 
     def close(self) -> None:
         self.server.shutdown()

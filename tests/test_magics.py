@@ -208,6 +208,19 @@ def test_debugging_magics_share_the_session(fake_ip, fake):
     assert "arguments are required: --type" in str(fails(fake_ip, "%seldon_why"))
 
 
+def test_doctor_magic_renders_the_session_diagnosis(fake_ip, fake):
+    diagnosis = run(fake_ip, "%seldon_doctor")
+    assert diagnosis.namespace == "fast"
+    broker = [c for c in diagnosis.checks if c.area == "resources"]
+    assert broker[0].state == "warn" and "session.ensure_broker()" in broker[0].fix
+    fake.ensure_broker()
+    diagnosis = run(fake_ip, "%seldon_doctor")
+    probe = [c for c in diagnosis.checks if c.area == "broker"]
+    assert probe[0].state == "ok" and "got 400" in probe[0].detail
+    assert "doctor (fake, namespace fast)" in diagnosis._repr_html_()
+    assert run(fake_ip, "%seldon_doctor -n elsewhere").namespace == "elsewhere"
+
+
 def test_send_warns_when_no_trigger_takes_the_type(fake_ip, fake):
     fake.ensure_broker()
     fake.apply(resources.trigger("to-iris", namespace="fast", service="sink",

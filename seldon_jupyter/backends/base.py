@@ -93,6 +93,22 @@ def summarize(obj: dict[str, Any]) -> Resource:
                     manifest={k: v for k, v in obj.items() if k != "status"})
 
 
+@dataclass(frozen=True)
+class Check:
+    """One line of a diagnosis: what was checked, ok / warn / fail, what was seen, and the
+    fix (a command or a call) when it is not ok."""
+
+    area: str
+    check: str
+    state: str  # "ok", "warn" or "fail"
+    detail: str
+    fix: str = ""
+
+    def __post_init__(self) -> None:
+        if self.state not in ("ok", "warn", "fail"):
+            raise ValueError(f"a check is ok, warn or fail, not {self.state!r}")
+
+
 class Backend(Protocol):
     """What `Session` needs from a place that runs SeldonDeployments and brokers.
 
@@ -139,5 +155,11 @@ class Backend(Protocol):
     def start(self) -> dict[str, Any]: ...
 
     def stop(self) -> bool: ...
+
+    def doctor(self, namespace: str, found: Sequence[Resource]) -> Sequence[Check]:
+        """What this backend can say about its own health and the namespace's (its
+        installation, rights, sinks), each as ok / warn / fail with the fix; `found` is
+        what `list(namespace)` returned (empty when it failed)."""
+        ...
 
     def close(self) -> None: ...

@@ -21,13 +21,14 @@ import copy
 import json
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from tests.kube import crd, proxy
+from tests.kube import admission, crd, proxy
 from tests.kube import resources_table as table
 from tests.kube.answers import NOT_FOUND_TEXT, status
 from tests.kube.auth import ANONYMOUS, PUBLIC, Authority, forbidden_message
@@ -52,7 +53,8 @@ class ApiServer(Workloads, Writes):
         self.auth = Authority(rate)
         self.pki = Pki()
         self.lag = lag
-        self.missing_groups: set[str] = set()
+        self.missing_groups: set[str] = set(table.NOT_INSTALLED)
+        self.refused: dict[tuple[str, str], str] = {}  # Deployments PodSecurity gives no pod
         self.terminating: set[str] = set()
         self.mirror = mirror  # a seldon_jupyter Session on the local backend, or None
         self.calls: list[tuple[str, str]] = []
@@ -130,6 +132,8 @@ class ApiServer(Workloads, Writes):
                                 trigger["metadata"]["name"]))
 
     def _pods_ready(self, ns: str, name: str) -> tuple[bool, str]:
+        if (ns, name) in self.refused:
+            return False, self.refused[(ns, name)]
         pod = self.kubelet.pods.get((ns, name))
         return (pod is not None and pod.ready), (pod.reason if pod else "")
 
@@ -196,6 +200,11 @@ class ApiServer(Workloads, Writes):
                 user, verb, route.resource, route.group, route.namespace, route.name))
         if route.plural == "selfsubjectaccessreviews":
             return await self._access_review(request, user)
+        if route.plural == "selfsubjectreviews" and request.method == "POST":
+            return web.json_response({
+                "apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview",
+                "metadata": {"creationTimestamp": None}, "status": {"userInfo": {
+                    "username": user, "groups": ["system:authenticated"]}}}, status=201)
         if route.subresource == "proxy":
             return await self._proxy(request, route)
         if route.plural == "pods":
@@ -264,16 +273,28 @@ class ApiServer(Workloads, Writes):
 
     def _after_write(self, route: table.Route, key: Key, obj: dict) -> None:
         if route.plural == "deployments":
-            config_maps = {(k[1], k[2]): o for k, o in self.store.objects.items()
-                           if k[0] == "configmaps"}
-            assert self._loop is not None
-            self._loop.run_in_executor(None, self.kubelet.run, copy.deepcopy(obj),
-                                       copy.deepcopy(config_maps))
+            self._run_pods(key, obj)
         if route.plural in ("seldondeployments", "brokers") and self.mirror is not None:
             self._mirror(self.mirror.apply, self._clean(obj))
         self._schedule(key)
         if route.plural in ("brokers", "seldondeployments", "services", "clusterroles"):
             self._dependents(key[1])
+
+    def _run_pods(self, key: Key, obj: dict) -> None:
+        """The ReplicaSet asks for a pod; Pod Security admission may refuse it."""
+        assert self._loop is not None
+        refused = admission.refusal(self.store.get(("namespaces", "", key[1])),
+                                    obj["spec"]["template"],
+                                    f"{key[2]}-{uuid.uuid4().hex[:10]}-{uuid.uuid4().hex[:5]}")
+        if refused:
+            self.refused[(key[1], key[2])] = refused
+            self._loop.run_in_executor(None, self.kubelet.stop, key[1], key[2])
+            return
+        self.refused.pop((key[1], key[2]), None)
+        config_maps = {(k[1], k[2]): o for k, o in self.store.objects.items()
+                       if k[0] == "configmaps"}
+        self._loop.run_in_executor(None, self.kubelet.run, copy.deepcopy(obj),
+                                   copy.deepcopy(config_maps))
 
     # -- lifecycle (a thread of its own, so sync client code can call it) ---------------------
 

@@ -80,11 +80,13 @@ class Controllers:
             return self._seldon(key, obj)
         elif plural == "deployments":
             ready, reason = self.pods_ready(key[1], key[2])
+            conditions = [_condition("Available", ready,
+                                     "" if ready else "MinimumReplicasUnavailable", reason)]
+            if "forbidden" in reason:  # the ReplicaSet could not create its pod
+                conditions.append(_condition("ReplicaFailure", True, "FailedCreate", reason))
             self.store.set_status(key, {
                 "observedGeneration": obj["metadata"]["generation"], "replicas": 1,
-                "readyReplicas": int(ready), "conditions": [
-                    _condition("Available", ready, "" if ready else "MinimumReplicasUnavailable",
-                               reason)]})
+                "readyReplicas": int(ready), "conditions": conditions})
         return None
 
     def _broker(self, obj: dict) -> dict:

@@ -117,4 +117,21 @@ class Workloads:
         base = self._endpoint(ns, service) if service is not None else None
         if base is None:
             return web.Response(status=503, text=f"no endpoints for {ns}/{name}")
+        if self._strict_mtls(ns):
+            # the pod's sidecar takes only mTLS: a plain-HTTP sender (Knative's broker-filter
+            # is not in the mesh) has its connection reset
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("connection reset by the Istio sidecar")
         return await self._forward(request, base, request.match_info["rest"])
+
+    def _strict_mtls(self, ns: str) -> bool:
+        """Istio with STRICT mTLS for this namespace (its own policy, or the mesh's)."""
+        namespace = self.store.get(("namespaces", "", ns)) or {}
+        labels = namespace.get("metadata", {}).get("labels") or {}
+        if labels.get("istio-injection") != "enabled" and not labels.get("istio.io/rev"):
+            return False
+        policies = [*self.store.items("peerauthentications", ns),
+                    *(p for p in self.store.items("peerauthentications", "istio-system")
+                      if not p.get("spec", {}).get("selector"))]
+        return any(p.get("spec", {}).get("mtls", {}).get("mode") == "STRICT" for p in policies)

@@ -25,8 +25,8 @@ from typing import Any
 import platformdirs
 
 from seldon_jupyter import journal, resources
-from seldon_jupyter.backends.base import Resource, SendTarget, summarize
-from seldon_jupyter.backends.kubernetes import routing
+from seldon_jupyter.backends.base import Check, Resource, SendTarget, summarize
+from seldon_jupyter.backends.kubernetes import diagnose, routing
 from seldon_jupyter.backends.kubernetes.api import Api, load
 from seldon_jupyter.backends.kubernetes.collect import Collector
 from seldon_jupyter.errors import BackendError, SeldonJupyterError
@@ -199,6 +199,11 @@ class KubernetesBackend:
         return {"backend": self.name, "home": str(self.home), "host": self.api.host,
                 "context": self.context, "namespace": self.default_namespace,
                 "in_cluster": self.in_cluster, "running": running}
+
+    def doctor(self, namespace: str, found: Sequence[Resource]) -> Sequence[Check]:
+        """The cluster checks (`diagnose`): CRDs, RBAC, addressable role, ingress, sinks,
+        mesh and PodSecurity."""
+        return diagnose.run(self, namespace, list(found))
 
     def close(self) -> None:
         self.api.close()

@@ -17,7 +17,8 @@ from typing import Any
 
 import requests
 
-from seldon_jupyter.backends.base import Resource, SendTarget, summarize
+from seldon_jupyter import doctor
+from seldon_jupyter.backends.base import Check, Resource, SendTarget, summarize
 from seldon_jupyter.backends.local.state import State, home_dir, pid_alive, read_state
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
 from seldon_jupyter.events import Event
@@ -195,6 +196,19 @@ class LocalBackend:
     def collect(self, namespace: str | None = None, *, force: bool = False) -> int:
         """Nothing to pull: the local broker journals responses as they arrive."""
         return 0
+
+    def doctor(self, namespace: str, found: Sequence[Resource]) -> Sequence[Check]:
+        """The local cluster: running (it starts on first use), its broker serving, and
+        each Ready Broker's ingress answering."""
+        state = self.running()
+        if state is None:
+            return [Check("local", "local cluster", "warn", f"not running (home {self.home}):"
+                          " it starts on the first apply or send", "session.start()")]
+        info = self.info()
+        checks = [Check("local", "local cluster", "ok", f"pid {state.pid}, control API "
+                        f"{state.control_url}, broker {state.broker_url} "
+                        f"({info.get('broker_state') or 'serving'})")]
+        return checks + doctor.ingress_checks(self.send_target, namespace, found)
 
     def close(self) -> None:
         self.http.close()
