@@ -137,6 +137,9 @@ def _fix_for(r: Resource) -> str:
 def examine(backend: Backend, namespace: str) -> Diagnosis:
     """The backend's checks, then what the namespace's resources say: the order to fix
     them in (a cluster that is not there first, a Trigger that is not Ready last)."""
+    if not backend.describe().get("running"):
+        # nothing to read (and listing would start a local cluster): the backend says why
+        return Diagnosis(backend.name, namespace, tuple(backend.doctor(namespace, [])))
     try:
         found = backend.list(namespace)
         listed: Check | None = None
