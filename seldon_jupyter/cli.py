@@ -2,7 +2,8 @@
 
 `local up|down|status` starts, stops and shows the embedded cluster; `apply`, `get`,
 `delete`, `send` and `responses` are the Session methods for scripts and CI; `doctor`
-checks what the walkthrough needs (exit 1 when a check fails). Errors are
+checks what the walkthrough needs (exit 1 when a check fails); `rbac` prints the
+rights a cluster admin grants. Errors are
 printed as one readable message (exit code 1), never as a traceback.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from seldon_jupyter import doctor, settings
+from seldon_jupyter import doctor, resources, settings
 from seldon_jupyter.errors import SeldonJupyterError
 from seldon_jupyter.session import Session
 
@@ -105,6 +106,17 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if diagnosis.ok else 1
 
 
+def cmd_rbac(args: argparse.Namespace) -> int:
+    """The YAML a cluster admin applies: the kit's Roles and bindings for --user, and the
+    addressable ClusterRole (`seldon-jupyter rbac --user me | kubectl apply -f -`)."""
+    from seldon_jupyter.backends.kubernetes import rbac
+
+    namespace = args.namespace or "default"
+    print(resources.to_yaml([*rbac.grants(namespace, args.user),
+                             resources.addressable_clusterrole()]), end="")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seldon-jupyter", description=__doc__.split("\n")[0])
     settings.add_arguments(p)
@@ -140,6 +152,10 @@ def parser() -> argparse.ArgumentParser:
                               "broker, sinks, mesh, PodSecurity) with the fix for each")
     diagnose.add_argument("--json", action="store_true", help="the checks as JSON")
     diagnose.set_defaults(func=cmd_doctor)
+    grants = sub.add_parser("rbac", help="print the Roles, RoleBindings and addressable "
+                            "ClusterRole a cluster admin applies for a user of the kit")
+    grants.add_argument("--user", required=True, help="the user to bind (kubectl auth whoami)")
+    grants.set_defaults(func=cmd_rbac)
     return p
 
 

@@ -63,6 +63,23 @@ def ingress_role(name: str = "seldon-jupyter-send") -> dict[str, Any]:
             "rules": [r.manifest() for r in INGRESS_RULES]}
 
 
+def binding(role_manifest: dict[str, Any], user: str) -> dict[str, Any]:
+    """The RoleBinding that gives `user` a Role."""
+    meta = role_manifest["metadata"]
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                        "name": meta["name"]},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                          "name": user}]}
+
+
+def grants(namespace: str, user: str) -> list[dict[str, Any]]:
+    """Everything a cluster admin applies for one user of the kit in `namespace`."""
+    roles = [role(namespace), ingress_role()]
+    return [m for r in roles for m in (r, binding(r, user))]
+
+
 def reviews(namespace: str) -> list[tuple[Rule, str, str, str, str]]:
     """(rule, namespace, verb, resource, name) for every access the kit needs; a rule
     with resourceNames is asked for its first name (the mt-channel broker's ingress)."""
