@@ -8,6 +8,7 @@ Bulk sending keeps a bounded number of requests in flight and can hold a target 
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl as ssl_module
 import time
 from collections.abc import Callable, Sequence
@@ -53,6 +54,13 @@ def check_answer(target: SendTarget, status: int, text: str) -> None:
     if 200 <= status < 300:
         return
     reason = text.strip() or f"HTTP {status}"
+    refused = _api_status(text)  # the API server's own answer, through its service proxy
+    if refused and status in (401, 403):
+        raise SendError(f"the Kubernetes API server refused the send ({status}): "
+                        f"{refused}", status=status,
+                        hint="your credentials were refused or expired: log in again"
+                        if status == 401 else "grant create on services/proxy for the "
+                        "broker ingress (seldon-jupyter doctor names the rule)")
     if status == 404:
         raise NotFoundError(f"no broker at {target.url}: {reason}",
                             hint="apply a Broker first, e.g. session.apply(resources.broker())")
@@ -63,6 +71,17 @@ def check_answer(target: SendTarget, status: int, text: str) -> None:
         raise SendError(f"the event is too large for the broker: {reason}", status=status,
                         hint="send smaller batches of rows per event")
     raise SendError(f"the broker answered HTTP {status}: {reason}", status=status)
+
+
+def _api_status(text: str) -> str:
+    """The message of a Kubernetes Status body, or "" when the body is not one."""
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return ""
+    if isinstance(found, dict) and found.get("kind") == "Status":
+        return str(found.get("message") or "")
+    return ""
 
 
 class _ServerNameAdapter(HTTPAdapter):
