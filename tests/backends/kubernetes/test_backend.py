@@ -329,3 +329,36 @@ def test_explain_evaluates_the_clusters_triggers_client_side(kube):
     assert found.verdicts[0].why == ("type differs (attributes): expected 'wanted', "
                                      "you have 'unwanted'")
     assert [v.trigger for v in session.explain(type="wanted").takers] == ["team-a/t"]
+
+
+def test_the_proxy_needs_the_port_name_of_a_named_port_service(kube):
+    server, session = kube
+    api = session.backend.api
+    unnamed = "/api/v1/namespaces/knative-eventing/services/broker-ingress/proxy/team-a/x"
+    code, body = api.attempt("GET", unnamed)
+    assert code == 503
+    assert json.loads(body)["message"] == 'no endpoints available for service "broker-ingress"'
+    session.ensure_broker()
+    session.wait_ready(("Broker", "default"), timeout=30)
+    target = session.backend.send_target("team-a", "default")
+    assert "/services/broker-ingress:http/proxy/team-a/default" in target.url
+    # nothing behind the ingress on this double (no data plane): 503 is "not yet there"
+    code, body = api.attempt("POST", target.url.removeprefix(api.host))
+    assert code == 503
+
+
+def test_a_kafka_class_broker_is_sent_to_through_its_own_ingress(cluster):
+    server, session, mirror = cluster
+    ns = session.namespace
+    kafka = resources.broker("streams", namespace=ns)
+    kafka["metadata"]["annotations"] = {"eventing.knative.dev/broker.class": "Kafka"}
+    session.apply(kafka, wait=True, timeout=30)
+    got = session.get("Broker", "streams")
+    assert got.address == f"http://kafka-broker-ingress.knative-eventing.svc.cluster.local/" \
+                          f"{ns}/streams"
+    sent = session.send([[1, 2, 3, 4]], type="kafka.test", broker="streams")
+    assert sent.status == 202
+    assert any(p.startswith("/api/v1/namespaces/knative-eventing/services/"
+                            f"kafka-broker-ingress:http/proxy/{ns}/streams")
+               for _, p in server.calls)
+    assert mirror.events(type="kafka.test")["id"].tolist() == [sent.id]
