@@ -55,3 +55,24 @@ def test_other_payload_kinds_round_trip(value, kind, expected):
 def test_bad_payloads_raise_payload_error(call, message):
     with pytest.raises(PayloadError, match=message):
         call()
+
+
+def test_every_seldon_message_the_kit_sends_carries_its_event_id_as_meta_puid(tmp_path):
+    from seldon_jupyter.session import Session
+    from tests.fakes import FakeBackend
+
+    backend = FakeBackend(tmp_path)
+    session = Session(backend, namespace="p")
+    try:
+        rows = session.event([[1, 2, 3, 4]], type="t")
+        assert rows.json()["meta"] == {"puid": rows.id}
+        written = session.event({"data": {"ndarray": [[1]]}, "meta": {"tags": {"a": 1}}},
+                                type="t")
+        assert written.json()["meta"] == {"tags": {"a": 1}, "puid": written.id}
+        own = session.event({"jsonData": {"x": 1}, "meta": {"puid": "mine"}}, type="t")
+        assert own.json()["meta"] == {"puid": "mine"}  # the user's own puid is kept
+        other = session.event({"hello": "world"}, type="t")
+        assert other.json() == {"hello": "world"}  # not a SeldonMessage: untouched
+    finally:
+        session.close()
+        backend.close()

@@ -278,6 +278,32 @@ def test_no_kubeconfig_is_a_clear_error(tmp_path):
         KubernetesBackend(kubeconfig=str(tmp_path / "missing"), home=tmp_path)
 
 
+def test_a_jupyterhub_pod_without_a_token_is_told_so(tmp_path, monkeypatch):
+    # z2jh user pods: KUBERNETES_SERVICE_HOST set, no service-account token mounted
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    with pytest.raises(BackendError) as info:
+        KubernetesBackend(home=tmp_path / "home")
+    assert "mounts no service-account token" in str(info.value)
+    assert "KUBECONFIG" in str(info.value)
+
+
+def test_a_trigger_to_a_seldondeployment_waits_for_the_addressable_role(kube):
+    server, session = kube
+    session.apply([resources.broker(namespace="team-a"),
+                   resources.seldon_deployment("iris", namespace="team-a"),
+                   resources.trigger("to-iris", namespace="team-a", deployment="iris")])
+    with pytest.raises(NotReadyError) as info:
+        session.wait_ready(("Trigger", "to-iris"), timeout=3)
+    assert "Unable to get the Subscriber's URI" in str(info.value)
+    assert 'cannot get resource "seldondeployments"' in str(info.value)
+    session.apply(resources.addressable_clusterrole())
+    ready = session.wait_ready(("Trigger", "to-iris"), timeout=20)
+    assert ready[0].ready and ready[0].address.startswith("http://iris-default.team-a.svc")
+
+
 def test_cleanup_removes_what_the_kit_made_and_nothing_else(kube):
     server, session = kube
     session.apply(SEED)
