@@ -95,6 +95,12 @@ class _ServerNameAdapter(HTTPAdapter):
         kwargs["server_hostname"] = self.server_hostname
         super().init_poolmanager(*args, **kwargs)
 
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        # through a proxy (a kubeconfig's proxy-url) requests builds another pool manager,
+        # which would verify the server against the URL's host instead
+        proxy_kwargs["server_hostname"] = self.server_hostname
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
 
 def _requests_options(http: requests.Session, target: SendTarget) -> dict[str, Any]:
     if target.server_hostname:

@@ -60,12 +60,15 @@ def _config(server: str, namespace: str | None, user: dict[str, Any], cluster: d
 
 def kubeconfig(path: Path, server: str, pki: Pki, *, namespace: str | None = "default",
                user: str = "tester", auth: str = "cert", token: str = "",
-               exec_script: Path | None = None) -> str:
+               exec_script: Path | None = None, proxy_url: str | None = None) -> str:
     """A kubeconfig for the double: `auth` is "cert" (kind/kubeadm style client
     certificate, the default), "token" (a bearer token) or "exec" (an ExecCredential
-    plugin that prints a token), always with the CA and tls-server-name."""
+    plugin that prints a token), always with the CA and tls-server-name; `proxy_url`
+    sends everything through an HTTP proxy (tests/kube/connect_proxy.py)."""
     cluster = {"certificate-authority-data": _b64(pki.ca_pem()),
                "tls-server-name": SERVER_NAME}
+    if proxy_url:
+        cluster["proxy-url"] = proxy_url
     if auth == "cert":
         leaf = pki.client(user)
         entry: dict[str, Any] = {

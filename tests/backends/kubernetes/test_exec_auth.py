@@ -1,5 +1,6 @@
 """An exec-plugin kubeconfig whose tokens expire during a long send (PROTOCOL.md: "Exec/OIDC
-tokens expire: refresh them during a long send").
+tokens expire: refresh them during a long send"), and a kubeconfig `proxy-url` that API
+calls and sends alike must go through.
 
 The plugin is a real process the official client runs (client.authentication.k8s.io
 ExecCredential); each token it prints is signed by the double and expires LIFETIME seconds
@@ -66,3 +67,30 @@ def test_tokens_are_refreshed_during_a_long_send(cluster, tmp_path):
     assert one.status == 202
     assert len(runs.read_text().splitlines()) >= 3  # the plugin was asked again
     assert len(server.auth.seen) >= 3  # and the API server saw fresh tokens
+
+
+def test_a_proxy_url_carries_api_calls_and_sends(cluster, tmp_path):
+    from tests.kube.connect_proxy import ConnectProxy
+
+    server, cert_session, mirror = cluster
+    cert_session.ensure_broker()
+    cert_session.wait_ready(("Broker", "default"), timeout=30)
+    proxy = ConnectProxy()
+    path = server.kubeconfig(tmp_path / "proxied", cert_session.namespace,
+                             proxy_url=proxy.url)
+    backend = KubernetesBackend(kubeconfig=path, home=tmp_path / "proxied-home")
+    session = Session(backend)
+    try:
+        assert [r.name for r in session.status("broker")] == ["default"]
+        listed = len(proxy.tunnels)
+        assert listed >= 1
+        sent = session.send([[1, 2, 3, 4]], type="via.proxy")
+        many = session.send_many([[1, 2, 3, 4]] * 5, type="via.proxy", concurrency=2)
+    finally:
+        backend.close()
+        proxy.close()
+    assert sent.status == 202
+    assert many.sent == 5 and not many.errors, many.errors
+    assert len(proxy.tunnels) > listed  # the send went through the proxy too
+    assert set(proxy.tunnels) == {f"127.0.0.1:{server.port}"}
+    assert sorted(mirror.events(type="via.proxy")["id"]) == sorted([sent.id, *many.ids])
