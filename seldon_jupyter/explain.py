@@ -67,6 +67,17 @@ class Explanation:
     def takers(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.takes]
 
+    def dropped_warning(self, create_with: str = "%seldon_trigger") -> str:
+        """What to tell a sender when no Trigger takes this event ("" when one does): the
+        broker accepts it (202) and drops it, so nothing will ever answer."""
+        if self.takers:
+            return ""
+        if not self.verdicts:
+            return (f"accepted, and dropped: no Trigger on broker {self.broker}; create one "
+                    f"with {create_with}")
+        near = self.verdicts[0]
+        return f"accepted, and dropped: no Trigger matches; nearest {near.trigger}: {near.why}"
+
     def __str__(self) -> str:
         head = (f"event type={self.attributes.get('type')!r} "
                 f"source={self.attributes.get('source')!r} on broker {self.broker}")

@@ -186,14 +186,8 @@ class SeldonMagics(Magics, SettingsTraits):
 
     def _routing_warning(self, event_type: str, source: str | None) -> str:
         """Say so when no Trigger on the broker takes this type (before the user waits)."""
-        found = self.session.explain(type=event_type, source=source or self.session.source)
-        if found.takers:
-            return ""
-        if not found.verdicts:
-            return (f"accepted, and dropped: no Trigger on broker {found.broker}; create one "
-                    "with %seldon_trigger")
-        near = found.verdicts[0]
-        return f"accepted, and dropped: no Trigger matches; nearest {near.trigger}: {near.why}"
+        return self.session.explain(type=event_type, source=source or self.session.source
+                                    ).dropped_warning()
 
     def _payload(self, name: str | None, cell: str | None) -> Any:
         if cell is not None and cell.strip():

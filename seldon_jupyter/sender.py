@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl as ssl_module
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class SendSummary:
     elapsed_s: float
     ids: list[str] = field(repr=False)  # accepted events, in the order they were given
     errors: list[str] = field(default_factory=list, repr=False)
+    cancelled: int = 0  # events not sent because the send was cancelled
 
     @property
     def rate(self) -> float:
@@ -178,8 +180,10 @@ def probe(http: requests.Session, target: SendTarget, *, timeout: float = 10.0
 
 async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: bool = False,
                     concurrency: int = 32, rate: float | None = None, timeout: float = 30.0,
-                    progress: Callable[[int, int], None] | None = None) -> SendSummary:
-    """Send every event, at most `concurrency` in flight, at most `rate` per second."""
+                    progress: Callable[[int, int], None] | None = None,
+                    cancel: threading.Event | None = None) -> SendSummary:
+    """Send every event, at most `concurrency` in flight, at most `rate` per second;
+    once `cancel` is set, the events not yet started are not sent (counted `cancelled`)."""
     if concurrency < 1:
         raise SendError("concurrency must be at least 1")
     if rate is not None and rate <= 0:
@@ -187,17 +191,20 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
     sem = asyncio.Semaphore(concurrency)
     start = time.perf_counter()
     errors: list[str] = []
-    done = 0
+    done = cancelled = 0
     ok = [False] * len(batch)
 
     async def one(i: int, event: Event, http: aiohttp.ClientSession) -> None:
-        nonlocal done
+        nonlocal done, cancelled
         if rate is not None:
             delay = start + i / rate - time.perf_counter()
             if delay > 0:
-                await asyncio.sleep(delay)
+                await _sleep_unless(cancel, delay)
         headers, body = encode(event, structured)
         async with sem:
+            if cancel is not None and cancel.is_set():
+                cancelled += 1
+                return
             try:
                 for attempt in range(BUSY_TRIES):
                     async with http.post(target.url, data=body,
@@ -231,4 +238,14 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
             await asyncio.gather(*window)
     ids = [e.id for e, sent in zip(batch, ok, strict=True) if sent]
     return SendSummary(sent=len(ids), failed=len(errors),
-                       elapsed_s=time.perf_counter() - start, ids=ids, errors=errors)
+                       elapsed_s=time.perf_counter() - start, ids=ids, errors=errors,
+                       cancelled=cancelled)
+
+
+async def _sleep_unless(cancel: threading.Event | None, delay: float) -> None:
+    """Sleep `delay` seconds, or less once `cancel` is set (checked every 0.1 s)."""
+    end = time.perf_counter() + delay
+    while (left := end - time.perf_counter()) > 0:
+        if cancel is not None and cancel.is_set():
+            return
+        await asyncio.sleep(min(left, 0.1))

@@ -7,6 +7,7 @@ event loop. The backend (local by default) is chosen once, at construction.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -259,8 +260,11 @@ class Session:
                   concurrency: int = 32, batch_size: int | None = None, kind: str = "ndarray",
                   structured: bool = False, broker: str | None = None,
                   progress: Callable[[int, int], None] | None = None,
+                  cancel: threading.Event | None = None,
                   **attrs: Any) -> sender.SendSummary:
-        """Send one event per row (or per `batch_size` rows), concurrently and bounded."""
+        """Send one event per row (or per `batch_size` rows), concurrently and bounded;
+        setting `cancel` (from another thread, e.g. a widget's Cancel) stops what has not
+        been sent yet."""
         batch = [item if isinstance(item, Event) else self._new_event(
             item, built, type=self._need_type(type), source=source or self.source, **attrs)
             for item, built in tables.split_rows(data, kind, batch_size)]
@@ -268,7 +272,7 @@ class Session:
         started = time.time()  # on a cluster, latency counts from here (the batch's start)
         summary = _loop.run(sender.send_bulk(target, batch, structured=structured,
                                              concurrency=concurrency, rate=rate,
-                                             progress=progress))
+                                             progress=progress, cancel=cancel))
         accepted = set(summary.ids)
         self.backend.record_sent(self.namespace, broker or self.broker,
                                  [e for e in batch if e.id in accepted], at=started)

@@ -33,6 +33,11 @@ def _status(m: dict[str, Any], store: dict[Key, dict[str, Any]]) -> dict[str, An
     ready = [{"type": "Ready", "status": "True"}]
     if kind == "SeldonDeployment":
         first = m["spec"]["predictors"][0]["name"]
+        uri = str(m["spec"]["predictors"][0].get("graph", {}).get("modelUri") or "")
+        path = uri.removeprefix("file://")
+        if path.startswith("/") and not Path(path).exists():  # as the local backend fails it
+            return {"state": "Failed",
+                    "description": f"model URI {uri} does not exist on this machine"}
         return {"state": "Available", "address": {
             "url": f"http://{name}-{first}.{ns}.svc.cluster.local:8000/api/v1.0/predictions"}}
     if kind == "Broker":

@@ -83,7 +83,8 @@ def test_send_and_live_responses(session, deployed):
         assert send.type.value == f"seldon.iris.{session.namespace}.request"
         send.count.value = 12
         send.rate.value = 100.0
-        send.send_button.click()
+        send.send_button.click()  # on a worker thread: the kernel stays free
+        send.worker.join(30)
         assert send.progress.value == 12 and "12 events" in send.status.value
         assert responses.wait_for(12, timeout=30) == 12  # updated by the live thread
         assert f"seldon.iris.{session.namespace}.response: 12" in responses.counts.value
@@ -91,6 +92,7 @@ def test_send_and_live_responses(session, deployed):
         assert bytes(responses.latency_plot.value).startswith(b"\x89PNG")
         send.payload.value = "{not json"
         send.send_button.click()
+        send.worker.join(30)
         assert "fix the payload JSON" in send.status.value
     finally:
         responses.close()
@@ -168,3 +170,65 @@ def test_fake_responses_panel_takes_mixed_deployments(fake):
         assert bytes(panel.class_plot.value).startswith(b"\x89PNG")
     finally:
         panel.close()
+
+
+def test_fake_panel_errors_are_shown_once_and_cleared_by_the_next_action(fake):
+    panel = DeployPanel(fake)
+    panel.name.value = "Not_A_Valid_Name"
+    panel.deploy_button.click()
+    panel.deploy_button.click()
+    texts = [o.get("text", "") for o in panel.output.outputs]
+    assert len(texts) == 1 and "metadata.name" in texts[0]  # once, not twice
+    assert not panel.deploy_button.disabled  # enabled again after the action
+    fake.ensure_broker()
+    panel.name.value = "iris"
+    panel.deploy_button.click()
+    assert panel.output.outputs == ()  # the next action cleared it
+    assert "metadata.name" not in panel.status.value
+
+
+def test_fake_send_runs_in_the_background_and_cancels(fake):
+    from seldon_jupyter import resources
+
+    fake.ensure_broker()
+    fake.apply(resources.trigger("all", namespace="fast", service="sink",
+                                 filter={"type": "slow.type"}))
+    send = SendPanel(fake)
+    send.type.value = "slow.type"
+    send.count.value = 400
+    send.rate.value = 40.0  # 10 s at this rate: cancelled long before
+    worker = send.start_send()
+    assert worker is not None and worker.is_alive()  # the call returned: the kernel is free
+    assert send.send_button.disabled and not send.cancel_button.disabled
+    assert send.start_send() is None  # one send at a time
+    wait_for(lambda: send.progress.value >= 5, timeout=10)
+    send.cancel_button.click()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert not send.send_button.disabled and send.cancel_button.disabled
+    sent = len(fake.events(type="slow.type"))
+    assert 5 <= sent < 400
+    assert f"sent {sent} events" in send.status.value
+    assert f"{400 - sent} cancelled" in send.status.value
+    assert send.warning.value == ""  # a Trigger takes slow.type
+
+
+def test_fake_send_says_what_will_happen_to_unanswered_events(fake):
+    from seldon_jupyter import resources
+
+    fake.ensure_broker()
+    fake.apply(resources.trigger("to-iris", namespace="fast", service="sink",
+                                 filter={"type": "seldon.iris.fast.request"}))
+    send = SendPanel(fake)
+    send.type.value = "seldon.iri.fast.request"
+    send.start_send().join(10)
+    assert "accepted, and dropped: no Trigger matches; nearest fast/to-iris" in \
+        send.warning.value
+    assert "(HTTP 202)" in send.status.value  # the broker took it all the same
+    fake.apply(resources.seldon_deployment("broken", model_uri="/no/such/model",
+                                           namespace="fast"))
+    send.refresh()
+    send.deployment.value = "broken"
+    send.start_send().join(10)
+    assert "deployment broken is Failed" in send.warning.value
+    assert "/no/such/model does not exist" in send.warning.value
