@@ -165,7 +165,9 @@ def test_fake_responses_panel_takes_mixed_deployments(fake):
     fake.send({"other": True}, type="namer.response")
     panel = ResponsesPanel(fake, live=False)
     try:
-        panel.refresh()
+        # this run only, by default: what was answered before the panel opened is not shown
+        assert "no responses yet since this panel opened" in panel.table.value
+        panel.scope.value = "everything"
         assert panel.output.outputs == () and "4</b> responses" in panel.counts.value
         assert bytes(panel.class_plot.value).startswith(b"\x89PNG")
     finally:
@@ -232,3 +234,29 @@ def test_fake_send_says_what_will_happen_to_unanswered_events(fake):
     send.start_send().join(10)
     assert "deployment broken is Failed" in send.warning.value
     assert "/no/such/model does not exist" in send.warning.value
+
+
+def test_fake_responses_panel_bounds_rows_and_plots_transparently(fake):
+    from seldon_jupyter import resources
+    from seldon_jupyter.naming import request_type, response_type
+
+    fake.ensure_broker()
+    fake.deploy("iris")
+    fake.apply([resources.trigger("to-iris", namespace="fast", deployment="iris",
+                                  filter={"type": request_type("iris", "fast")}),
+                *resources.collector_manifests("all", namespace="fast", filter={
+                    "type": response_type("iris", "fast")})])
+    panel = ResponsesPanel(fake, live=False)
+    try:
+        fake.send_many([[1, 2, 3, 4]] * 40, type=request_type("iris", "fast"))
+        panel.refresh()
+        assert "40</b> responses (newest 15 shown)" in panel.counts.value
+        assert panel.table.value.count("<tr>") == 15  # the newest 15 (the header row is styled)
+        png = bytes(panel.latency_plot.value)
+        import io
+
+        import matplotlib.image as mpimg
+        pixels = mpimg.imread(io.BytesIO(png))
+        assert pixels.shape[2] == 4 and pixels[0, 0, 3] == 0.0  # a transparent corner
+    finally:
+        panel.close()
