@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 
 from jupyter_server.base.handlers import APIHandler
@@ -19,6 +20,7 @@ from seldon_jupyter.server.state import SeldonJupyter
 
 STREAM_SECONDS = 3600  # a stream ends after an hour; EventSource reconnects by itself
 POLL = 0.5
+NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 class _Base(APIHandler):
@@ -34,11 +36,23 @@ class _Base(APIHandler):
         except ValueError:
             raise web.HTTPError(400, reason=f"{name} must be an integer, got {raw!r}") from None
 
+    def where(self) -> tuple[str, str]:
+        """(backend, namespace) from the query (the sidebar's settings), checked."""
+        backend = self.get_query_argument("backend", "")
+        namespace = self.get_query_argument("namespace", "")
+        if backend not in ("", "local", "kubernetes"):
+            raise web.HTTPError(400, reason=f"backend must be local or kubernetes, got "
+                                f"{backend[:40]!r}")
+        if namespace and not NAMESPACE.fullmatch(namespace):
+            raise web.HTTPError(400, reason=f"namespace {namespace[:70]!r} is not a DNS label "
+                                "(lower case letters, digits and '-', at most 63)")
+        return backend, namespace
+
 
 class TopologyHandler(_Base):
     @web.authenticated
     async def get(self) -> None:
-        self.finish(json.dumps(await asyncio.to_thread(self.state.topology)))
+        self.finish(json.dumps(await asyncio.to_thread(self.state.topology, *self.where())))
 
 
 class EventsHandler(_Base):
@@ -47,7 +61,7 @@ class EventsHandler(_Base):
         limit = min(max(self._int("limit", 200), 1), 5000)
         self.finish(json.dumps(await asyncio.to_thread(
             self.state.events, self._int("after_event", 0), self._int("after_response", 0),
-            limit)))
+            limit, *self.where())))
 
 
 class TraceHandler(_Base):
@@ -58,8 +72,8 @@ class TraceHandler(_Base):
         event_id = self.get_query_argument("id", "").strip()
         if not event_id or len(event_id) > 512:
             raise web.HTTPError(400, reason="give ?id=<event id> (at most 512 characters)")
-        self.finish(json.dumps(await asyncio.to_thread(self.state.trace, event_id),
-                               default=str))
+        self.finish(json.dumps(await asyncio.to_thread(self.state.trace, event_id,
+                                                       *self.where()), default=str))
 
 
 class ReplayHandler(_Base):
@@ -71,7 +85,24 @@ class ReplayHandler(_Base):
             event_id = str(json.loads(self.request.body or b"{}")["id"])
         except (ValueError, KeyError, TypeError):
             raise web.HTTPError(400, reason='the body must be {"id": "<event id>"}') from None
-        self.finish(json.dumps(await asyncio.to_thread(self.state.replay, event_id)))
+        self.finish(json.dumps(await asyncio.to_thread(self.state.replay, event_id,
+                                                       *self.where())))
+
+
+class BackendHandler(_Base):
+    """POST {"action": "start" | "stop"}: start or stop the local backend (the palette's
+    commands); the answer is `describe()` after starting, or whether something stopped."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        try:
+            action = str(json.loads(self.request.body or b"{}")["action"])
+        except (ValueError, KeyError, TypeError):
+            action = ""
+        if action not in ("start", "stop"):
+            raise web.HTTPError(400, reason='the body must be {"action": "start" | "stop"}')
+        self.finish(json.dumps(await asyncio.to_thread(self.state.control, action,
+                                                       *self.where()), default=str))
 
 
 class StreamHandler(_Base):
@@ -82,18 +113,20 @@ class StreamHandler(_Base):
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         after_event, after_response = self._int("after_event", 0), self._int("after_response", 0)
+        where = self.where()
+        limit = min(max(self._int("limit", 500), 1), 5000)
         last_topology = ""
         deadline = time.monotonic() + STREAM_SECONDS
         tick = 0
         try:
             while time.monotonic() < deadline:
                 if tick % 4 == 0:
-                    shown = json.dumps(await asyncio.to_thread(self.state.topology))
+                    shown = json.dumps(await asyncio.to_thread(self.state.topology, *where))
                     if shown != last_topology:
                         last_topology = shown
                         self.write(f"event: topology\ndata: {shown}\n\n")
                 batch = await asyncio.to_thread(self.state.events, after_event,
-                                                after_response, 500)
+                                                after_response, limit, *where)
                 after_event, after_response = batch["after_event"], batch["after_response"]
                 if batch["items"]:
                     self.write(f"event: events\ndata: {json.dumps(batch)}\n\n")
@@ -111,5 +144,5 @@ def handlers(base_url: str) -> list[tuple[str, type]]:
     root = base_url.rstrip("/") + "/seldon-jupyter/api"
     return [(f"{root}/topology", TopologyHandler), (f"{root}/events", EventsHandler),
             (f"{root}/trace", TraceHandler), (f"{root}/replay", ReplayHandler),
-            (f"{root}/stream", StreamHandler)]
+            (f"{root}/stream", StreamHandler), (f"{root}/backend", BackendHandler)]
 

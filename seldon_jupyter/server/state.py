@@ -2,8 +2,10 @@
 
 `c.SeldonJupyter.backend = "kubernetes"` (and namespace, broker, home, context, kubeconfig,
 timeout: the fields of `seldon_jupyter.settings`) in jupyter_server_config.py chooses what
-the sidebar shows. The local backend is read here but never started. Errors from the
-backend are returned as data (`error`, `hint`) so the sidebar can show them.
+the sidebar shows; the sidebar's own settings (backend, namespace) pick another per request.
+The local backend is read here and started or stopped only when the user asks (`control`,
+the lab's "Start / Stop the local backend" commands). Errors from the backend are returned
+as data (`error`, `hint`) so the sidebar can show them.
 """
 
 from __future__ import annotations
@@ -22,20 +24,33 @@ class SeldonJupyter(SettingsTraits):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._session: Session | None = None
+        self._sessions: dict[tuple[str, str], Session] = {}
         self._lock = threading.Lock()
 
-    def session(self) -> Session:
+    def session(self, backend: str = "", namespace: str = "") -> Session:
+        """The Session for a backend and namespace ("" = the configured ones)."""
+        key = (backend or self.backend, namespace or self.namespace)
         with self._lock:
-            if self._session is None:
-                self._session = self.settings().session(start=False)
-            return self._session
+            if key not in self._sessions:
+                self._sessions[key] = self.settings().changed(
+                    backend=key[0], namespace=key[1] or None).session(start=False)
+            return self._sessions[key]
 
-    def topology(self) -> dict[str, Any]:
-        head = {"backend": self.backend, "namespace": self.namespace}
+    def control(self, action: str, backend: str = "", namespace: str = "") -> dict[str, Any]:
+        """Start or stop the backend where the kit runs it (the local cluster)."""
+        try:
+            session = self.session(backend, namespace)
+            if action == "start":
+                return {"started": True, **session.start()}
+            return {"stopped": session.stop()}
+        except SeldonJupyterError as exc:
+            return {"error": str(exc).split("\n")[0], "hint": exc.hint}
+
+    def topology(self, backend: str = "", namespace: str = "") -> dict[str, Any]:
+        head = {"backend": backend or self.backend, "namespace": namespace or self.namespace}
         empty: dict[str, Any] = {"brokers": [], "deployments": [], "others": [], "orphans": []}
         try:
-            session = self.session()
+            session = self.session(backend, namespace)
             head["namespace"] = session.namespace
             if not session.describe().get("running"):
                 return {**head, "running": False, **empty, "hint": "the local backend starts "
@@ -45,23 +60,25 @@ class SeldonJupyter(SettingsTraits):
             return {**head, "running": False, **empty, "error": str(exc).split("\n")[0],
                     "hint": exc.hint}
 
-    def trace(self, event_id: str) -> dict[str, Any]:
+    def trace(self, event_id: str, backend: str = "", namespace: str = "") -> dict[str, Any]:
         """The trace of one event as JSON (the sidebar's inspector), or an error to show."""
         try:
-            return {"trace": dataclasses.asdict(self.session().trace(event_id))}
+            return {"trace": dataclasses.asdict(self.session(backend, namespace).trace(
+                event_id))}
         except SeldonJupyterError as exc:
             return {"error": str(exc).split("\n")[0], "hint": exc.hint}
 
-    def replay(self, event_id: str) -> dict[str, Any]:
+    def replay(self, event_id: str, backend: str = "", namespace: str = "") -> dict[str, Any]:
         try:
-            sent = self.session().replay([event_id])
+            sent = self.session(backend, namespace).replay([event_id])
             return {"sent": sent.sent, "ids": sent.ids}
         except SeldonJupyterError as exc:
             return {"error": str(exc).split("\n")[0], "hint": exc.hint}
 
-    def events(self, after_event: int, after_response: int, limit: int) -> dict[str, Any]:
-        return self.session().feed(after_event, after_response, limit=limit)
+    def events(self, after_event: int, after_response: int, limit: int, backend: str = "",
+               namespace: str = "") -> dict[str, Any]:
+        return self.session(backend, namespace).feed(after_event, after_response, limit=limit)
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
+        for session in self._sessions.values():
+            session.close()

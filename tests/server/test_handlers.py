@@ -136,3 +136,27 @@ async def test_the_feed_flags_unrouted_events(jp_fetch, deployed):
     shown = await _get(jp_fetch, "topology")
     to_iris = shown["brokers"][0]["triggers"][0]
     assert to_iris["counts"].get("delivered", 0) >= 1
+
+
+async def test_the_sidebar_settings_pick_the_namespace_and_are_checked(jp_fetch, deployed):
+    other = await _get(jp_fetch, "topology", namespace="elsewhere")
+    assert other["namespace"] == "elsewhere" and other["brokers"] == []
+    mine = await _get(jp_fetch, "topology", namespace="sidebar", backend="local")
+    assert [b["name"] for b in mine["brokers"]] == ["default"]
+    for bad, words in ((dict(namespace="Not_A_Label"), "is not a DNS label"),
+                       (dict(backend="mainframe"), "backend must be local or kubernetes")):
+        with pytest.raises(HTTPClientError) as info:
+            await _get(jp_fetch, "topology", **bad)
+        assert info.value.code == 400 and words in info.value.response.reason
+
+
+async def test_backend_start_is_the_palette_command(jp_fetch, deployed):
+    response = await jp_fetch("seldon-jupyter", "api", "backend", method="POST",
+                              body=json.dumps({"action": "start"}))
+    started = json.loads(response.body)
+    assert started["started"] and started["running"]  # already running: nothing new
+    assert started["broker_url"].startswith("http://127.0.0.1:")
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("seldon-jupyter", "api", "backend", method="POST",
+                       body=json.dumps({"action": "explode"}))
+    assert info.value.code == 400 and '"start" | "stop"' in info.value.response.reason
