@@ -22,7 +22,8 @@ demo: $(STAMP)
 # The JupyterLab extension: built with the machine's Node/npm into seldon_jupyter/labextension
 # (what the wheel ships), linked into the venv, and its server extension enabled.
 $(LABEXT): $(STAMP) labextension/package.json labextension/package-lock.json \
-		$(wildcard labextension/src/*.ts) $(wildcard labextension/style/*)
+		$(wildcard labextension/src/*.ts*) $(wildcard labextension/style/*) \
+		$(wildcard labextension/schema/*)
 	cd labextension && npm ci --no-audit --no-fund --loglevel=error && \
 		PATH=$(CURDIR)/$(VENV)/bin:$$PATH npm run build:prod
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/jupyter labextension develop --overwrite .

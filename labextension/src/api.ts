@@ -7,6 +7,7 @@ export interface INode {
   namespace: string;
   name: string;
   state: string;
+  tone?: string;
   ready: boolean;
   reason: string;
   address: string | null;
@@ -16,10 +17,14 @@ export interface ITrigger extends INode {
   broker: string;
   filter: string;
   filter_attributes: Record<string, string>;
-  subscriber: { kind: string | null; name: string | null; uri: string | null; state?: string };
+  subscriber: {
+    kind: string | null; name: string | null; uri: string | null; state?: string; tone?: string;
+  };
   snippet: string;
   replies: ITrigger[];
+  reply_type?: string;
   counts?: Record<string, number>;
+  problem?: string;
 }
 
 export interface IBroker extends INode {
@@ -33,6 +38,7 @@ export interface ITopology {
   brokers: IBroker[];
   deployments: INode[];
   others: INode[];
+  orphans?: ITrigger[];
   error?: string;
   hint?: string | null;
 }
@@ -101,8 +107,22 @@ export interface IFeed {
 
 const settings = ServerConnection.makeSettings();
 
-function url(path: string): string {
-  return URLExt.join(settings.baseUrl, 'seldon-jupyter', 'api', path);
+// The sidebar's settings (schema/sidebar.json): which backend and namespace to show.
+export const where = { backend: '', namespace: '' };
+
+function url(path: string, query: Record<string, string> = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries({ ...where, ...query })) {
+    if (value) {
+      params.set(key, value);
+    }
+  }
+  const text = params.toString();
+  return URLExt.join(settings.baseUrl, 'seldon-jupyter', 'api', path) + (text ? `?${text}` : '');
+}
+
+async function reason(response: Response): Promise<string> {
+  return `${response.status} ${response.statusText}`;
 }
 
 export async function getTopology(): Promise<ITopology> {
@@ -118,8 +138,7 @@ export function openStream(
   onEvents: (feed: IFeed) => void,
   onError: (message: string) => void
 ): EventSource {
-  const token = settings.token ? `?token=${encodeURIComponent(settings.token)}` : '';
-  const source = new EventSource(url('stream') + token);
+  const source = new EventSource(url('stream', settings.token ? { token: settings.token } : {}));
   source.addEventListener('topology', message => {
     onTopology(JSON.parse((message as MessageEvent).data) as ITopology);
   });
@@ -132,7 +151,7 @@ export function openStream(
 
 export async function getTrace(id: string): Promise<ITraceAnswer> {
   const response = await ServerConnection.makeRequest(
-    url('trace') + `?id=${encodeURIComponent(id)}`, {}, settings);
+    url('trace', { id }), {}, settings);
   if (!response.ok) {
     throw new Error(`trace: ${response.status} ${response.statusText}`);
   }
@@ -146,4 +165,21 @@ export async function replay(id: string): Promise<{ sent?: number; ids?: string[
     throw new Error(`replay: ${response.status} ${response.statusText}`);
   }
   return (await response.json()) as { sent?: number; ids?: string[]; error?: string };
+}
+
+export interface IControlAnswer {
+  started?: boolean;
+  stopped?: boolean;
+  broker_url?: string;
+  error?: string;
+  hint?: string | null;
+}
+
+export async function control(action: 'start' | 'stop'): Promise<IControlAnswer> {
+  const response = await ServerConnection.makeRequest(
+    url('backend'), { method: 'POST', body: JSON.stringify({ action }) }, settings);
+  if (!response.ok) {
+    throw new Error(`backend ${action}: ${await reason(response)}`);
+  }
+  return (await response.json()) as IControlAnswer;
 }

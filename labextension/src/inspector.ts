@@ -56,9 +56,9 @@ export class Inspector {
       return;
     }
     const t = answer.trace;
-    const close = el('button', 'Close');
+    const close = el('button', 'Close', 'jp-Button jp-mod-styled');
     close.onclick = () => this.node.replaceChildren();
-    const again = el('button', 'Replay');
+    const again = el('button', 'Replay', 'jp-Button jp-mod-styled jp-mod-accept');
     const result = el('span', '', 'sj-muted');
     again.onclick = async () => {
       again.disabled = true;

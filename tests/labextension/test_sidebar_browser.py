@@ -1,9 +1,12 @@
 """JupyterLab with the extension, in real headless Chromium (Debian's chromium).
 
 Opens the walkthrough notebook, runs it, and watches the "Seldon Eventing" sidebar: the
-deployment turns Available and response events appear in the feed. It also checks the MIME
-renderer draws `%seldon_status` and that "Insert send cell" writes a %%seldon_send cell.
-A screenshot is kept in test-artifacts/.
+topology graph (laid out by ELK) turns the deployment Available and response events appear
+in the feed. It also checks the MIME renderer draws `%seldon_status`, that "Insert send
+cell" writes a %%seldon_send cell, the palette and launcher commands (insert into a new
+notebook adds %load_ext; stopping the local backend notifies), and the sidebar at
+JupyterLab's default 250 px, wide, and in the dark theme. Screenshots are kept in
+test-artifacts/.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import nbformat
+import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
@@ -41,7 +44,10 @@ def lab(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
          f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={tmp_path}", "--LabApp.expose_app_in_browser=True"],
+         f"--ServerApp.root_dir={tmp_path}", "--LabApp.expose_app_in_browser=True",
+         # a fresh workspace (layout, sidebar widths) and settings: nothing from another run
+         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+         f"--LabApp.user_settings_dir={tmp_path / 'settings'}"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -77,7 +83,7 @@ def test_sidebar_shows_the_walkthrough_live(lab):
             sidebar = page.locator("#seldon-jupyter-sidebar")
             expect(sidebar).to_contain_text("local backend, namespace default",
                                             timeout=30_000)
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
             sdep = sidebar.locator("[data-kind='SeldonDeployment'][data-name='iris-deployment']"
                                    " > .sj-state").first
             expect(sdep).to_have_text("Available", timeout=240_000)
@@ -114,5 +120,77 @@ def test_sidebar_shows_the_walkthrough_live(lab):
             expect(page.locator(".jp-Cell .cm-content",
                                 has_text="%%seldon_send --type seldon.iris-deployment.default"
                                          ".request").first).to_be_visible(timeout=30_000)
+            check_graph_and_widths(page, sidebar)
+            check_commands(page)
         finally:
             browser.close()
+
+
+def check_graph_and_widths(page, sidebar):
+    """The graph's chain, the sidebar at 250 px (nothing cut off) and wide, in light and
+    dark theme."""
+    nodes = sidebar.locator("g.sj-graph-node")
+    kinds = [nodes.nth(i).get_attribute("data-kind") for i in range(nodes.count())]
+    assert {"Broker", "Trigger", "SeldonDeployment", "Service"} <= set(kinds), kinds
+    broker = sidebar.locator("g.sj-graph-node[data-kind='Broker'] .sj-state").first
+    expect(broker).to_have_text("Ready")
+    assert sidebar.locator("g.sj-edge").count() >= 4  # broker->trigger->sdep->reply->sink
+    box = sidebar.bounding_box()
+    assert box is not None and box["width"] <= 300, box  # JupyterLab's default sidebar
+    graph = sidebar.locator(".sj-graph svg").bounding_box()
+    assert graph is not None and graph["width"] <= box["width"], (graph, box)
+    # the feed's columns fit: at 250 px the feed drops source and id
+    assert sidebar.locator("table.sj-feed th").count() == 3
+    sidebar.screenshot(path=str(ARTIFACTS / "lab-sidebar-250px.png"))
+    page.evaluate("void window.jupyterapp.commands.execute('apputils:change-theme', "
+                  "{theme: 'JupyterLab Dark'})")
+    expect(page.locator("body[data-jp-theme-name='JupyterLab Dark']")).to_be_attached(
+        timeout=30_000)
+    page.wait_for_timeout(1000)
+    background = page.evaluate("getComputedStyle(document.querySelector("
+                               "'#seldon-jupyter-sidebar .sj-graph-node rect')).fill")
+    assert background != "rgb(255, 255, 255)", background  # themed, not hard-coded white
+    sidebar.screenshot(path=str(ARTIFACTS / "lab-sidebar-250px-dark.png"))
+    page.evaluate("window.jupyterapp.shell._hsplitPanel.setRelativeSizes([0.5, 0.5, 0])")
+    page.wait_for_timeout(1000)
+    wide = sidebar.bounding_box()
+    assert wide is not None and wide["width"] > 500, wide
+    expect(sidebar.locator("table.sj-feed th")).to_have_count(5)  # source and id are back
+    sidebar.screenshot(path=str(ARTIFACTS / "lab-sidebar-wide-dark.png"))
+    page.evaluate("void window.jupyterapp.commands.execute('apputils:change-theme', "
+                  "{theme: 'JupyterLab Light'})")
+    page.wait_for_timeout(1000)
+    sidebar.screenshot(path=str(ARTIFACTS / "lab-sidebar-wide.png"))
+
+
+def check_commands(page):
+    """Palette and launcher commands; insert into a fresh notebook adds %load_ext; stopping
+    the local backend is a notification."""
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input").fill("Seldon")
+    items = page.locator(".lm-CommandPalette-item")
+    expect(items.filter(has_text="Start the local Seldon backend")).to_have_count(1)
+    expect(items.filter(has_text="Insert a %%seldon_send cell")).to_have_count(1)
+    page.keyboard.press("Escape")
+    page.evaluate("void window.jupyterapp.commands.execute('launcher:create')")
+    expect(page.locator(".jp-LauncherCard", has_text="Open the Seldon dashboard")).to_be_visible(
+        timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "lab-launcher.png"))
+    page.evaluate("void window.jupyterapp.commands.execute('notebook:create-new', "
+                  "{kernelName: 'python3'})")
+    expect(page.locator(".jp-NotebookPanel:visible .jp-Cell").first).to_be_visible(
+        timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.evaluate("void window.jupyterapp.commands.execute('seldon-jupyter:insert-send-cell')")
+    cells = page.locator(".jp-NotebookPanel:visible .jp-Cell .cm-content")
+    loaded = cells.filter(has_text="%load_ext seldon_jupyter")
+    expect(loaded).to_have_count(1, timeout=30_000)
+    # the cell magic opens a cell of its own, after the %load_ext cell
+    expect(loaded.first).not_to_contain_text("%%seldon_send")
+    send = cells.filter(has_text="%%seldon_send --type")
+    expect(send).to_have_count(1)
+    assert send.first.inner_text().startswith("%%seldon_send")
+    page.evaluate("void window.jupyterapp.commands.execute('seldon-jupyter:stop-local')")
+    expect(page.locator(".Toastify__toast", has_text="local backend stopped")).to_be_visible(
+        timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "lab-notification.png"))
