@@ -17,7 +17,7 @@ import pandas as pd
 
 from seldon_jupyter.backends.base import Resource
 from seldon_jupyter.sender import SendResult, SendSummary
-from seldon_jupyter.states import badge, error_text
+from seldon_jupyter.states import badge, error_text, tone
 
 MIME_TYPE = "application/vnd.seldon-jupyter+json"
 
@@ -55,7 +55,10 @@ class ResourceTable:
                 f"</tr></thead><tbody>{rows}</tbody></table></div>")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {MIME_TYPE: {"kind": "resources", "rows": self.frame.to_dict("records")},
+        # everything the HTML view shows: the title, and each state's tone for its colour
+        return {MIME_TYPE: {"kind": "resources", "title": self.title,
+                            "rows": self.frame.to_dict("records"),
+                            "tones": [tone(r.state) for r in self.resources]},
                 "text/html": self._repr_html_(), "text/plain": repr(self)}
 
 

@@ -16,6 +16,8 @@ interface IResult {
   ids?: string[];
   summary?: string;
   warning?: string;
+  title?: string;
+  tones?: string[];
 }
 
 function cell(tag: 'td' | 'th', value: unknown): HTMLElement {
@@ -24,17 +26,23 @@ function cell(tag: 'td' | 'th', value: unknown): HTMLElement {
   return node;
 }
 
-function rowsTable(rows: Row[]): HTMLElement {
+function rowsTable(rows: Row[], tones: string[] = []): HTMLElement {
   const table = document.createElement('table');
   const columns = rows.length ? Object.keys(rows[0]) : [];
   const head = document.createElement('tr');
   head.append(...columns.map(c => cell('th', c)));
   table.append(head);
-  for (const row of rows) {
+  rows.forEach((row, i) => {
     const line = document.createElement('tr');
-    line.append(...columns.map(c => cell('td', row[c])));
+    line.append(...columns.map(c => {
+      const td = cell('td', row[c]);
+      if (c === 'state' && tones[i]) {
+        td.className = `sj-state sj-tone-${tones[i]}`;  // the HTML view's badge colours
+      }
+      return td;
+    }));
     table.append(line);
-  }
+  });
   return table;
 }
 
@@ -42,7 +50,9 @@ export function renderResult(result: IResult): HTMLElement {
   const root = document.createElement('div');
   root.className = 'sj-result';
   if (result.kind === 'resources' && result.rows) {
-    root.append(rowsTable(result.rows));
+    const title = document.createElement('b');
+    title.textContent = result.title ?? '';
+    root.append(title, rowsTable(result.rows, result.tones));
   } else if (result.kind === 'send') {
     // everything the HTML view shows: the summary (rate, responses collected), the
     // warning, and the responses table

@@ -95,9 +95,12 @@ def test_sidebar_shows_the_walkthrough_live(lab):
             expect(sidebar.locator("tr.sj-event")).to_have_count(0)
             sidebar.locator("input.sj-filter").fill("response")
             expect(rows.first).to_be_visible()
-            # magic results render through the extension's MIME renderer
+            # magic results render through the extension's MIME renderer, with the title and
+            # the states coloured as the HTML view colours them
             expect(page.locator(".jp-OutputArea .sj-result table").first).to_be_visible(
                 timeout=120_000)
+            expect(page.locator(".jp-OutputArea .sj-result td.sj-state.sj-tone-ok").first
+                   ).to_be_visible(timeout=120_000)
             # the renderer shows what the HTML view shows: the responses collected, and a table
             sent = page.locator(".jp-OutputArea .sj-result", has_text="2 response(s) collected")
             expect(sent.first).to_be_visible(timeout=120_000)
