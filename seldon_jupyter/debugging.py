@@ -51,9 +51,11 @@ def explain_event(session: Session, attributes: Mapping[str, str | None], broker
     if not attrs.get("type") or not attrs.get("source"):
         attrs.setdefault("source", session.source)
         attrs.setdefault("type", "")
-    return explain(session.status("trigger"), attrs, namespace=session.namespace,
-                   broker=broker or session.broker,
-                   client_side=session.backend.name != "local")
+    found = session.status()
+    return explain([r for r in found if r.kind == "Trigger"], attrs,
+                   namespace=session.namespace, broker=broker or session.broker,
+                   client_side=session.backend.name != "local",
+                   others=[r for r in found if r.kind == "SeldonDeployment"])
 
 
 def _decode(value: str | None) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import html
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from seldon_jupyter import filters
@@ -62,6 +62,7 @@ class Explanation:
     broker: str
     verdicts: tuple[Verdict, ...]
     client_side: bool
+    failed: Mapping[str, str] = field(default_factory=dict)  # subscriber -> why it Failed
 
     @property
     def takers(self) -> list[Verdict]:
@@ -71,6 +72,11 @@ class Explanation:
         """What to tell a sender when no Trigger takes this event ("" when one does): the
         broker accepts it (202) and drops it, so nothing will ever answer."""
         if self.takers:
+            broken = [v for v in self.takers if v.subscriber in self.failed]
+            if broken and len(broken) == len(self.takers):
+                v = broken[0]
+                return (f"accepted, and unanswered: Trigger {v.trigger} takes it to "
+                        f"{v.subscriber}, which is Failed ({self.failed[v.subscriber]})")
             return ""
         if not self.verdicts:
             return (f"accepted, and dropped: no Trigger on broker {self.broker}; create one "
@@ -114,10 +120,14 @@ class Explanation:
 
 
 def explain(triggers: Iterable[Resource], attributes: Mapping[str, str], *, namespace: str,
-            broker: str, client_side: bool) -> Explanation:
-    """Verdicts of every Trigger on `namespace/broker`, takers first, then nearest misses."""
+            broker: str, client_side: bool, others: Iterable[Resource] = ()) -> Explanation:
+    """Verdicts of every Trigger on `namespace/broker`, takers first, then nearest misses;
+    `others` (the namespace's SeldonDeployments) say which subscribers are Failed."""
     mine = [t for t in triggers if t.kind == "Trigger" and t.namespace == namespace and
             (t.manifest.get("spec") or {}).get("broker", "default") == broker]
     verdicts = sorted((verdict(t, attributes) for t in mine),
                       key=lambda v: (-v.nearness, v.trigger))
-    return Explanation(dict(attributes), f"{namespace}/{broker}", tuple(verdicts), client_side)
+    failed = {f"{r.kind} {r.name}": r.reason or r.state for r in others
+              if r.failed and r.namespace == namespace}
+    return Explanation(dict(attributes), f"{namespace}/{broker}", tuple(verdicts), client_side,
+                       failed)

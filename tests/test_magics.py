@@ -233,3 +233,19 @@ def test_send_warns_when_no_trigger_takes_the_type(fake_ip, fake):
         report._repr_html_()
     assert run(fake_ip, "%seldon_send [[1, 2, 3, 4]] --type seldon.iris.fast.request"
                ).warning == ""
+
+
+def test_send_warns_when_the_only_taker_feeds_a_failed_deployment(fake_ip, fake):
+    fake.ensure_broker()
+    fake.apply([resources.seldon_deployment("broken", namespace="fast",
+                                            model_uri="/no/such/model"),
+                resources.trigger("to-broken", namespace="fast", deployment="broken",
+                                  filter={"type": "seldon.broken.fast.request"})])
+    report = run(fake_ip, "%seldon_send [[1, 2, 3, 4]] --type seldon.broken.fast.request")
+    assert report.warning.startswith("accepted, and unanswered: Trigger fast/to-broken takes "
+                                     "it to SeldonDeployment broken, which is Failed (")
+    assert "/no/such/model does not exist" in report.warning
+    fake.apply(resources.trigger("also", namespace="fast", service="sink",
+                                 filter={"type": "seldon.broken.fast.request"}))
+    assert run(fake_ip, "%seldon_send [[1, 2, 3, 4]] --type seldon.broken.fast.request"
+               ).warning == ""  # another Trigger takes it somewhere that answers
