@@ -282,7 +282,21 @@ class SeldonMagics(Magics, SettingsTraits):
         frame = self.session.responses(type=args.type, source=args.source, since=since,
                                        wait=args.wait, count=args.count, explode=args.explode,
                                        all_namespaces=args.all_namespaces)
+        if frame.empty and not args.quiet:
+            display(YamlText(self._why_no_responses(args, since)))
         return self._result(args, frame)
+
+    def _why_no_responses(self, args: Any, since: Any) -> str:
+        """An empty result says so, and where to look (the frame itself stays a frame)."""
+        where = "every namespace" if args.all_namespaces else \
+            f"namespace {self.session.namespace}"
+        what = f" of type {args.type}" if args.type else ""
+        when = f" since {args.since}" if since is not None else ""
+        waited = f" after waiting {args.wait:g}s" if args.wait else ""
+        return (f"no responses yet{what} in {where}{when}{waited}. A response arrives when a "
+                "Trigger takes the request to a model and another takes its reply to a "
+                "collector: %seldon_why --type <request type> says which Triggers would "
+                "take it, %seldon_failures what was sent and not delivered.")
 
     @line_magic
     @magic_arguments()

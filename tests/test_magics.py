@@ -249,3 +249,16 @@ def test_send_warns_when_the_only_taker_feeds_a_failed_deployment(fake_ip, fake)
                                  filter={"type": "seldon.broken.fast.request"}))
     assert run(fake_ip, "%seldon_send [[1, 2, 3, 4]] --type seldon.broken.fast.request"
                ).warning == ""  # another Trigger takes it somewhere that answers
+
+
+def test_an_empty_responses_result_says_why_and_stays_a_frame(fake_ip, fake, monkeypatch):
+    shown = []
+    monkeypatch.setattr("seldon_jupyter.magics.display", lambda obj, **_kw: shown.append(obj))
+    frame = run(fake_ip, "%seldon_responses --type nobody.response")
+    assert isinstance(frame, pd.DataFrame) and frame.empty
+    (note,) = shown
+    text = repr(note)
+    assert text.startswith("no responses yet of type nobody.response in namespace fast.")
+    assert "%seldon_why --type <request type>" in text and "%seldon_failures" in text
+    shown.clear()
+    assert run(fake_ip, "%seldon_responses -q") is None and shown == []  # -q: quiet
