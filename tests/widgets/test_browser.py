@@ -1,7 +1,9 @@
 """The dashboard served by Voila, driven in real headless Chromium (Debian's chromium).
 
 Clicks Deploy, waits for Available, sends events from the Send tab and sees response rows
-appear in the Responses tab; a screenshot is kept in test-artifacts/.
+appear in the Responses tab; a long send runs in the background and is cancelled; a type no
+Trigger takes is warned about before anything is waited for; the dashboard in Voila's dark
+theme. Screenshots are kept in test-artifacts/.
 """
 
 from __future__ import annotations
@@ -82,5 +84,40 @@ def test_dashboard_deploys_sends_and_shows_responses(voila):
             page.locator(".lm-TabBar-tab", has_text="Topology").click()
             expect(page.get_by_text("iris-deployment-requests")).to_be_visible(timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "dashboard-topology.png"), full_page=True)
+            check_background_send_and_warning(page)
+            dark = browser.new_page(viewport={"width": 1400, "height": 1000})
+            dark.goto(voila + "?theme=dark", timeout=120_000)
+            expect(dark.get_by_role("button", name="Deploy")).to_be_visible(timeout=120_000)
+            dark.locator(".lm-TabBar-tab", has_text="Responses").click()
+            dark.get_by_role("button", name="everything").click()
+            expect(dark.locator("table tbody tr", has_text="iris-deployment.default.response"
+                                ).first).to_be_visible(timeout=60_000)
+            dark.wait_for_timeout(1500)
+            assert dark.evaluate("getComputedStyle(document.body).backgroundColor") != \
+                "rgb(255, 255, 255)"
+            dark.screenshot(path=str(ARTIFACTS / "dashboard-responses-dark.png"),
+                            full_page=True)
         finally:
             browser.close()
+
+
+def check_background_send_and_warning(page):
+    page.locator(".lm-TabBar-tab", has_text="Send").click()
+    page.get_by_label("events").fill("400")
+    page.get_by_label("rate /s").fill("20")
+    send = page.get_by_role("button", name="Send")
+    cancel = page.get_by_role("button", name="Cancel")
+    send.click()
+    expect(send).to_be_disabled(timeout=10_000)  # busy while it sends
+    expect(cancel).to_be_enabled()
+    page.wait_for_timeout(1500)
+    cancel.click()
+    expect(page.get_by_text("cancelled")).to_be_visible(timeout=30_000)
+    expect(send).to_be_enabled()
+    expect(cancel).to_be_disabled()
+    page.get_by_label("events").fill("1")
+    page.get_by_label("type", exact=True).locator("visible=true").first.fill("no.such.request")
+    send.click()
+    expect(page.get_by_text("accepted, and dropped: no Trigger matches")).to_be_visible(
+        timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-send-warning.png"), full_page=True)
