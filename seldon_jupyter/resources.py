@@ -1,7 +1,8 @@
 """Manifests: load them from YAML, build them from a few arguments, validate them.
 
 Everything the package deploys is a plain `kubectl apply`-able dict, whichever backend
-takes it. YAML is read with the safe loader only; validation lives in `schemas`.
+takes it. YAML is read with the safe loader only, bounded (`yaml_text`); validation lives
+in `schemas`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from seldon_jupyter import schemas
+from seldon_jupyter import schemas, yaml_text
 from seldon_jupyter.errors import ManifestError
 from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION
 
@@ -47,14 +48,7 @@ def key(manifest: Mapping[str, Any]) -> tuple[str, str, str]:
 def load(source: str | Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Manifests from YAML text (one or more documents), a dict, or a list of dicts."""
     if isinstance(source, str):
-        try:
-            docs = [d for d in yaml.safe_load_all(source) if d is not None]
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise ManifestError(f"YAML does not parse{where}: {problem}",
-                                hint="check indentation and quoting") from exc
+        docs = yaml_text.load_all(source)  # bounded, JSON types only
     elif isinstance(source, Mapping):
         docs = [source]
     else:

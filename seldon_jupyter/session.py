@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,6 +24,7 @@ from seldon_jupyter import (
     doctor,
     events,
     journal_reader,
+    model_uris,
     resources,
     sender,
     tables,
@@ -104,7 +106,10 @@ class Session:
               wait: bool = False, timeout: float | None = None,
               progress: Callable[[list[Resource]], None] | None = None) -> list[Resource]:
         """Create or update manifests (YAML text, a dict or a list); optionally wait for Ready."""
-        loaded = [resources.validate(m, self.namespace) for m in resources.load(manifests)]
+        here = self.backend.name != "kubernetes"  # the models run on this machine
+        loaded = [model_uris.resolve_manifest(resources.validate(m, self.namespace),
+                                              Path.cwd(), here=here)
+                  for m in resources.load(manifests)]
         applied = self.backend.apply(loaded)
         if not wait:
             return applied

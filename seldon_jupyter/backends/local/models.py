@@ -16,11 +16,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import numpy as np
 
-from seldon_jupyter.errors import ModelError
+from seldon_jupyter import model_uris
+from seldon_jupyter.errors import ManifestError, ModelError
 from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION
 
 IRIS_PATTERN = re.compile(r"^gs://seldon-models/.*sklearn/iris/?$")
@@ -62,13 +62,17 @@ def _parameters(unit: dict[str, Any]) -> dict[str, Any]:
 
 
 def local_path(uri: str) -> Path:
-    """A filesystem path from a plain path or a file:// URI; other schemes are refused."""
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file"):
-        return Path(unquote(parsed.path) if parsed.scheme else uri).expanduser()
-    raise ModelError(
-        f"the local backend cannot download {uri!r}",
-        hint="download the model and point modelUri at the local directory or file://...")
+    """A filesystem path from a plain path or a file:// URI (model_uris' rule); other
+    schemes are refused: the local backend downloads nothing."""
+    try:
+        path = model_uris.local_path(uri)
+    except ManifestError as exc:
+        raise ModelError(exc.message, hint=exc.hint) from exc
+    if path is None:
+        raise ModelError(
+            f"the local backend cannot download {uri!r}",
+            hint="download the model and point modelUri at the local directory or file://...")
+    return path
 
 
 def _iris_stand_in() -> Any:
