@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from seldon_jupyter.events import Event, is_json_type
+from seldon_jupyter.home import private_file
 from seldon_jupyter.payloads import answer_shape
 
 SCHEMA = """
@@ -70,6 +71,8 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30,
                                check_same_thread=False)
     else:
+        if not Path(path).exists():
+            private_file(Path(path))  # SQLite gives its -wal and -shm files the same mode
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

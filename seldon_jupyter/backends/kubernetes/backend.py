@@ -31,6 +31,7 @@ from seldon_jupyter.backends.kubernetes.api import Api, load
 from seldon_jupyter.backends.kubernetes.collect import Collector
 from seldon_jupyter.errors import BackendError, SeldonJupyterError
 from seldon_jupyter.events import Event
+from seldon_jupyter.home import private_dir
 
 FIELD_MANAGER = "seldon-jupyter"
 LISTED = ("Broker", "Trigger", "SeldonDeployment")
@@ -52,9 +53,8 @@ class KubernetesBackend:
         self.api = Api(api_client)
         self.broker_override = broker_url
         self.context = context or "current"
-        self.home = Path(home or os.environ.get("SELDON_JUPYTER_HOME") or
-                         platformdirs.user_data_dir("seldon-jupyter"))
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home = private_dir(Path(home or os.environ.get("SELDON_JUPYTER_HOME") or
+                                     platformdirs.user_data_dir("seldon-jupyter")))
         self.collector = Collector(self.api, self.journal_path())
         self._collected: dict[str, float] = {}
         self._stale: dict[tuple[str, str, str], str] = {}  # Seldon status before our change

@@ -22,6 +22,7 @@ from seldon_jupyter.backends.base import Check, Resource, SendTarget, summarize
 from seldon_jupyter.backends.local.state import State, home_dir, pid_alive, read_state
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
 from seldon_jupyter.events import Event
+from seldon_jupyter.home import private_file
 
 START_TIMEOUT = 60.0
 CONTROL_TIMEOUT = 120.0  # one control-API call (an apply starts model servers synchronously)
@@ -65,7 +66,7 @@ class LocalBackend:
         if state is not None:
             self._state = state
             return state
-        lock_path = self.home / "start.lock"
+        lock_path = private_file(self.home / "start.lock")
         with open(lock_path, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             state = self.running()
@@ -76,8 +77,8 @@ class LocalBackend:
 
     def _spawn(self) -> State:
         logs = self.home / "logs"
-        logs.mkdir(exist_ok=True)
-        log_path = logs / "supervisor.log"
+        logs.mkdir(exist_ok=True, mode=0o700)
+        log_path = private_file(logs / "supervisor.log")
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "seldon_jupyter.backends.local.supervisor",

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import platformdirs
 
+from seldon_jupyter.home import private_dir
+
 STATE_FILE = "state.json"
 
 
 def home_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     raw = explicit or os.environ.get("SELDON_JUPYTER_HOME")
     path = Path(raw).expanduser() if raw else Path(platformdirs.user_data_dir("seldon-jupyter"))
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path.resolve()
+    return private_dir(path)
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--home", default=None)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
+    os.umask(0o077)  # the journal, logs and model files it writes are the user's alone
     run_loop(run(home_dir(args.home), args.port))
 
 
