@@ -32,9 +32,14 @@ class _Base(APIHandler):
     def _int(self, name: str, default: int) -> int:
         raw = self.get_query_argument(name, str(default))
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
-            raise web.HTTPError(400, reason=f"{name} must be an integer, got {raw!r}") from None
+            raise web.HTTPError(400, reason=f"{name} must be an integer, got {raw[:40]!r}"
+                                ) from None
+        if not 0 <= value < 2**63:  # what SQLite's INTEGER holds (a cursor is never negative)
+            raise web.HTTPError(400, reason=f"{name} must be between 0 and 2**63-1, got "
+                                f"{raw[:40]}")
+        return value
 
     def where(self) -> tuple[str, str]:
         """(backend, namespace) from the query (the sidebar's settings), checked."""

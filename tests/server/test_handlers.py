@@ -74,6 +74,10 @@ async def test_bad_cursor_is_a_400_with_the_reason(jp_fetch):
         await _get(jp_fetch, "events", after_event="soon")
     assert info.value.code == 400
     assert "after_event must be an integer" in info.value.response.reason
+    for huge in ("1e23", str(10**23), "-1"):
+        with pytest.raises(HTTPClientError) as info:
+            await _get(jp_fetch, "events", after_event=huge)
+        assert info.value.code == 400, huge  # was a 500 from SQLite's integer overflow
 
 
 async def test_handlers_need_jupyters_authentication(jp_fetch, jp_serverapp):
