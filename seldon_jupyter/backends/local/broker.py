@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hmac
 import json
 import os
 from pathlib import Path
@@ -24,7 +23,7 @@ from aiohttp import web
 from seldon_jupyter import events, journal
 from seldon_jupyter.backends.local import ingress
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
-from seldon_jupyter.backends.local.serve import run, serve
+from seldon_jupyter.backends.local.serve import TOKEN_ENV, has_token, run, serve
 from seldon_jupyter.errors import EventError
 from seldon_jupyter.events import Event
 from seldon_jupyter.filters import compile_filter
@@ -55,7 +54,7 @@ class Broker:
     async def start(self) -> None:
         self.http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, limit_per_host=512))
-        self.dispatcher = Dispatcher(self.http)
+        self.dispatcher = Dispatcher(self.http, token=self.token, owned=lambda: self.owned)
         await self.reload()
 
     async def stop(self) -> None:
@@ -71,6 +70,7 @@ class Broker:
                else {"brokers": [], "triggers": [], "sinks": []})
         self.brokers = set(raw["brokers"])
         self.sinks = set(raw["sinks"])
+        self.owned = set(raw.get("owned", []))  # host:port of the cluster's own servers
         routes: dict[str, list[Route]] = {b: [] for b in self.brokers}
         by_key: dict[str, Route] = {}
         for t in raw["triggers"]:
@@ -190,6 +190,9 @@ class Broker:
         return await ingress.handle(request, self.brokers, self.ingest)
 
     async def handle_sink(self, request: web.Request) -> web.Response:
+        if not has_token(request, self.token):  # only the owner (and this broker) write here
+            return web.Response(status=401, text="missing or wrong token: this sink belongs "
+                                "to the local cluster's owner\n")
         sink = f"{request.match_info['namespace']}/{request.match_info['name']}"
         if sink not in self.sinks:
             return web.Response(status=404, text=f"no event-display service {sink}\n")
@@ -201,8 +204,7 @@ class Broker:
         return web.Response(status=202)
 
     async def handle_reload(self, request: web.Request) -> web.Response:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if not hmac.compare_digest(given.encode(), self.token.encode()):
+        if not has_token(request, self.token):
             return web.Response(status=401, text="missing or wrong token\n")
         await self.reload()
         return web.json_response({"routes": len(self.by_key), "in_flight": len(self.in_flight)})
@@ -223,7 +225,7 @@ class Broker:
 async def _main(args: argparse.Namespace) -> None:
     home = Path(args.home)
     broker = Broker(home / "journal.sqlite", home / "broker-config.json",
-                    os.environ.get("SELDON_JUPYTER_TOKEN", ""))
+                    os.environ.get(TOKEN_ENV, ""))
     await broker.start()
     try:
         await serve(broker.app(args.max_body), port=args.port)

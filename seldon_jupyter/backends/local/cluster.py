@@ -19,6 +19,7 @@ import aiohttp
 from seldon_jupyter import resources
 from seldon_jupyter.backends.local import status as st
 from seldon_jupyter.backends.local.processes import RUNNING, Child
+from seldon_jupyter.backends.local.serve import TOKEN_ENV
 from seldon_jupyter.backends.local.state import write_private
 from seldon_jupyter.errors import ManifestError, NotFoundError
 from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION
@@ -73,7 +74,7 @@ class Cluster:
                         for k, children in self.predictors.items()})
 
     def _env(self) -> dict[str, str]:
-        return {"SELDON_JUPYTER_TOKEN": self.token, "PYTHONUNBUFFERED": "1"}
+        return {TOKEN_ENV: self.token, "PYTHONUNBUFFERED": "1"}
 
     async def start(self, broker_port: int = 0) -> None:
         (self.home / "logs").mkdir(exist_ok=True)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -123,14 +124,19 @@ def retryable(code: int | None) -> bool:
 class Dispatcher:
     """POSTs events with retries; one instance per broker process."""
 
-    def __init__(self, http: aiohttp.ClientSession) -> None:
+    def __init__(self, http: aiohttp.ClientSession, *, token: str = "",
+                 owned: Callable[[], set[str]] = set) -> None:
         self.http = http
+        self.token = token
+        self.owned = owned  # host:port of the cluster's own servers: they get the token
 
     async def _post(self, url: str, event: Event, namespace: str, delivery: Delivery,
                     passed: Mapping[str, str]) -> _Attempt:
         headers, body = (events.to_structured(event) if delivery.format == "json"
                          else events.to_binary(event))
         headers = {**passed, **headers, "Prefer": "reply", "Kn-Namespace": namespace}
+        if self.token and urlsplit(url).netloc in self.owned():
+            headers["Authorization"] = f"Bearer {self.token}"  # never to anybody else's server
         timeout = delivery.attempt_timeout
         try:
             async with self.http.post(url, data=body, headers=headers,

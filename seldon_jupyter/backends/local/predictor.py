@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import numpy as np
 from aiohttp import web
 
 from seldon_jupyter.backends.local.models import BadInput, LoadedModel, load
-from seldon_jupyter.backends.local.serve import announce, run, serve
+from seldon_jupyter.backends.local.serve import TOKEN_ENV, announce, run, serve, token_required
 from seldon_jupyter.errors import ModelError, PayloadError
 from seldon_jupyter.naming import response_source, response_type
 from seldon_jupyter.payloads import message_array
@@ -184,7 +185,8 @@ class Predictor:
         return web.Response(text="ready")
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app = web.Application(client_max_size=8 * 1024 * 1024,
+                              middlewares=[token_required(os.environ.get(TOKEN_ENV, ""))])
         for prefix in ("/api/v1.0", "/api/v0.1",
                        f"/seldon/{self.namespace}/{self.deployment}/api/v1.0"):
             app.router.add_post(f"{prefix}/predictions", self.predictions)

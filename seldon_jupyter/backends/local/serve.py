@@ -8,6 +8,7 @@ parent goes away so no orphan keeps a port after the supervisor dies.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import ipaddress
 import json
 import os
@@ -21,6 +22,26 @@ from aiohttp import web
 from seldon_jupyter.errors import BackendError
 
 PARENT_POLL = 0.5
+TOKEN_ENV = "SELDON_JUPYTER_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+
+
+def has_token(request: web.Request, token: str) -> bool:
+    """Whether the request carries the cluster's bearer token (compared in constant time)."""
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def token_required(token: str) -> Any:
+    """aiohttp middleware: every request but a GET needs the token (401 otherwise), so no
+    other local user can write results or drive a model; GETs (health, metadata) stay open."""
+    @web.middleware
+    async def check(request: web.Request, handler: Any) -> web.StreamResponse:
+        if token and request.method not in ("GET", "HEAD") and not has_token(request, token):
+            return web.Response(status=401, text="missing or wrong token: this endpoint "
+                                "belongs to the local cluster's owner\n")
+        answer: web.StreamResponse = await handler(request)
+        return answer
+    return check
 
 
 def check_loopback(host: str, *, allow_remote: bool = False) -> str:

@@ -256,4 +256,8 @@ def broker_config(world: World) -> dict[str, Any]:
                               if kind == "Broker"),
             "sinks": sorted(f"{ns}/{name}" for kind, ns, name in world.resources
                             if kind == "Service"),
+            # the cluster's own servers: deliveries to them carry the token, others never do
+            "owned": sorted({f"127.0.0.1:{p.port}" for views in world.predictors.values()
+                             for p in views if p.port} |
+                            ({f"127.0.0.1:{world.broker_port}"} if world.broker_port else set())),
             "triggers": triggers}

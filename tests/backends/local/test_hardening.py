@@ -54,7 +54,7 @@ def targets(backend):
     s = Session(backend, namespace="fuzz")
     s.ensure_broker()
     sdep = s.deploy("iris")
-    yield s.broker_url(), sdep.address
+    yield s.broker_url(), sdep.address, backend.running().token
     s.close()
 
 
@@ -72,11 +72,32 @@ def test_broker_ingress_answers_4xx_with_a_reason_or_202(targets, request):
 @given(request=requests_())
 def test_predictor_answers_4xx_with_a_seldon_reason_or_200(targets, request):
     headers, body = request
-    resp = requests.post(targets[1], data=body, headers=headers, timeout=30)
+    owner = {**headers, "Authorization": f"Bearer {targets[2]}"}  # the cluster's own broker
+    resp = requests.post(targets[1], data=body, headers=owner, timeout=30)
     assert resp.status_code in (200, 400, 413), (resp.status_code, resp.text)
     if resp.status_code == 400:
         status = resp.json()["status"]
         assert status["status"] == 1 and status["code"] == -1 and status["info"]
+
+
+def test_the_predictor_and_the_sinks_take_writes_only_with_the_token(targets, backend):
+    """Another local user can reach 127.0.0.1 too: without the token a model cannot be
+    driven and no response can be forged into the owner's journal (Knative's ingress itself
+    stays open, as on a cluster)."""
+    broker, predictor, token = targets
+    body = {"data": {"ndarray": [[5.1, 3.5, 1.4, 0.2]]}}
+    assert requests.post(predictor, json=body, timeout=30).status_code == 401
+    assert requests.post(predictor, json=body, timeout=30,
+                         headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert requests.post(predictor, json=body, timeout=30,
+                         headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert requests.get(predictor.split("/api/")[0] + "/api/v1.0/metadata",
+                        timeout=30).status_code == 200  # reading stays open
+    sink = broker.rsplit("/", 2)[0] + "/sinks/fuzz/anything"
+    forged = {"ce-id": "forged", "ce-source": "mallory", "ce-type": "x.response",
+              "ce-specversion": "1.0", "Content-Type": "application/json"}
+    assert requests.post(sink, data=b"{}", headers=forged, timeout=30).status_code == 401
+    assert requests.post(broker, data=b"{}", headers=forged, timeout=30).status_code == 202
 
 
 @pytest.mark.slow
