@@ -147,8 +147,8 @@ def test_fake_dashboard_topology_and_responses(fake):
     assert "accepted, and dropped" in trace_tab.view.value
 
 
-def test_fake_responses_panel_takes_mixed_deployments(fake):
-    # iris answers (t:0) and a namer's text answers in one journal: the plots must not fail
+def iris_to_collector(fake, *extra):
+    """iris behind a request Trigger, its answers to the collector `all` (plus `extra`)."""
     from seldon_jupyter import resources
     from seldon_jupyter.naming import request_type, response_type
 
@@ -157,10 +157,18 @@ def test_fake_responses_panel_takes_mixed_deployments(fake):
     fake.apply([resources.trigger("to-iris", namespace="fast", deployment="iris",
                                   filter={"type": request_type("iris", "fast")}),
                 *resources.collector_manifests("all", namespace="fast", filter={
-                    "type": response_type("iris", "fast")}),
-                resources.trigger("names", namespace="fast", service="all",
-                                  filter={"type": "namer.response"})])
-    fake.send_many([[1, 2, 3, 4]] * 2, type=request_type("iris", "fast"))
+                    "type": response_type("iris", "fast")}), *extra])
+    return request_type("iris", "fast")
+
+
+def test_fake_responses_panel_takes_mixed_deployments(fake):
+    # iris answers (t:0) and a namer's text answers in one journal: the plots must not fail
+    from seldon_jupyter import resources
+
+    request = iris_to_collector(fake, resources.trigger("names", namespace="fast",
+                                                        service="all",
+                                                        filter={"type": "namer.response"}))
+    fake.send_many([[1, 2, 3, 4]] * 2, type=request)
     fake.send({"data": {"names": ["name"], "ndarray": [["setosa"]]}}, type="namer.response")
     fake.send({"other": True}, type="namer.response")
     panel = ResponsesPanel(fake, live=False)
@@ -237,18 +245,10 @@ def test_fake_send_says_what_will_happen_to_unanswered_events(fake):
 
 
 def test_fake_responses_panel_bounds_rows_and_plots_transparently(fake):
-    from seldon_jupyter import resources
-    from seldon_jupyter.naming import request_type, response_type
-
-    fake.ensure_broker()
-    fake.deploy("iris")
-    fake.apply([resources.trigger("to-iris", namespace="fast", deployment="iris",
-                                  filter={"type": request_type("iris", "fast")}),
-                *resources.collector_manifests("all", namespace="fast", filter={
-                    "type": response_type("iris", "fast")})])
+    request = iris_to_collector(fake)
     panel = ResponsesPanel(fake, live=False)
     try:
-        fake.send_many([[1, 2, 3, 4]] * 40, type=request_type("iris", "fast"))
+        fake.send_many([[1, 2, 3, 4]] * 40, type=request)
         panel.refresh()
         assert "40</b> responses (newest 15 shown)" in panel.counts.value
         assert panel.table.value.count("<tr>") == 15  # the newest 15 (the header row is styled)
