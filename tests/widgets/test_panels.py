@@ -197,14 +197,20 @@ def test_fake_panel_errors_are_shown_once_and_cleared_by_the_next_action(fake):
     assert "metadata.name" not in panel.status.value
 
 
-def test_fake_send_runs_in_the_background_and_cancels(fake):
+def send_panel(fake, takes: str, typed: str) -> SendPanel:
+    """A Send panel with `typed` as its type, on a broker whose one Trigger takes `takes`."""
     from seldon_jupyter import resources
 
     fake.ensure_broker()
-    fake.apply(resources.trigger("all", namespace="fast", service="sink",
-                                 filter={"type": "slow.type"}))
+    fake.apply(resources.trigger("to-sink", namespace="fast", service="sink",
+                                 filter={"type": takes}))
     send = SendPanel(fake)
-    send.type.value = "slow.type"
+    send.type.value = typed
+    return send
+
+
+def test_fake_send_runs_in_the_background_and_cancels(fake):
+    send = send_panel(fake, "slow.type", "slow.type")
     send.count.value = 400
     send.rate.value = 40.0  # 10 s at this rate: cancelled long before
     worker = send.start_send()
@@ -226,13 +232,9 @@ def test_fake_send_runs_in_the_background_and_cancels(fake):
 def test_fake_send_says_what_will_happen_to_unanswered_events(fake):
     from seldon_jupyter import resources
 
-    fake.ensure_broker()
-    fake.apply(resources.trigger("to-iris", namespace="fast", service="sink",
-                                 filter={"type": "seldon.iris.fast.request"}))
-    send = SendPanel(fake)
-    send.type.value = "seldon.iri.fast.request"
+    send = send_panel(fake, "seldon.iris.fast.request", "seldon.iri.fast.request")
     send.start_send().join(10)
-    assert "accepted, and dropped: no Trigger matches; nearest fast/to-iris" in \
+    assert "accepted, and dropped: no Trigger matches; nearest fast/to-sink" in \
         send.warning.value
     assert "(HTTP 202)" in send.status.value  # the broker took it all the same
     fake.apply(resources.seldon_deployment("broken", model_uri="/no/such/model",
