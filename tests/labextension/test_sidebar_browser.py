@@ -132,6 +132,9 @@ def test_sidebar_shows_the_walkthrough_live(lab):
 def check_graph_and_widths(page, sidebar):
     """The graph's chain, the sidebar at 250 px (nothing cut off) and wide, in light and
     dark theme."""
+    # the stream brings the reply Trigger and its sink as the walkthrough creates them
+    expect(sidebar.locator("g.sj-graph-node[data-kind='Service']").first).to_be_attached(
+        timeout=120_000)
     nodes = sidebar.locator("g.sj-graph-node")
     kinds = [nodes.nth(i).get_attribute("data-kind") for i in range(nodes.count())]
     assert {"Broker", "Trigger", "SeldonDeployment", "Service"} <= set(kinds), kinds
