@@ -126,6 +126,14 @@ def validate(attributes: Mapping[str, str]) -> None:
                 f"invalid extension attribute name {name!r}",
                 hint="extension names are lowercase letters or digits (a-z, 0-9)",
             )
+    for name, value in attributes.items():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:  # raw bytes in a header, or a lone surrogate
+            raise EventError(f"attribute {name!r} is not valid UTF-8 text",
+                             hint="CloudEvents attribute values are Unicode strings") from exc
+        except AttributeError:
+            pass  # a JSON number or boolean in structured mode: typed later
     checked: dict[str, Any] = dict(attributes)
     if "time" in checked:
         try:
@@ -317,6 +325,8 @@ def _load_json(body: bytes, what: str) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise EventError(f"{what} body is not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise EventError(f"{what} body is nested too deeply to read") from exc
 
 
 def from_structured(body: bytes) -> Event:

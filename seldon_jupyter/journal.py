@@ -220,7 +220,7 @@ def prediction_columns(event: Event) -> tuple[str | None, int | None, str | None
         return None, None, None
     try:
         shape = answer_shape(json.loads(event.data))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # kept as opaque data
         return None, None, None
     if shape is None:
         return None, None, None

@@ -130,3 +130,17 @@ def test_time_is_normalised_to_utc_as_go_formats_it():
     assert events.normalized_time("2018-04-05T01:56:24.120000Z") == "2018-04-05T01:56:24.12Z"
     stamp = events.now_rfc3339_nano()
     assert stamp.endswith("Z") and len(stamp.split(".")[-1]) <= 10
+
+
+def test_attributes_that_are_not_utf8_and_bodies_nested_too_deep_are_event_errors():
+    import pytest
+
+    from seldon_jupyter import events as ev
+    from seldon_jupyter.errors import EventError
+
+    headers = {"ce-id": "a\udcff", "ce-source": "s", "ce-type": "t", "ce-specversion": "1.0"}
+    with pytest.raises(EventError, match="attribute 'id' is not valid UTF-8"):
+        ev.from_http(headers, b"")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(EventError, match="nested too deeply"):
+        ev.from_http({"Content-Type": "application/cloudevents+json"}, deep)

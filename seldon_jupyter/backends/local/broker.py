@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from seldon_jupyter.events import Event
 from seldon_jupyter.filters import compile_filter
 
 DEFAULT_TTL = 255
+log = logging.getLogger(__name__)
 TTL_ATTR = "knativebrokerttl"
 MAX_BODY = 64 * 1024 * 1024  # Knative sets none; a cluster's proxies take tens of MiB
 PER_TRIGGER_IN_FLIGHT = 256
@@ -109,6 +111,10 @@ class Broker:
             ttl = DEFAULT_TTL if raw_ttl is None else int(raw_ttl) - 1
         except ValueError:
             ttl = DEFAULT_TTL
+        if not -(2**31) <= ttl < 2**31 - 1:
+            # a CloudEvents Integer is 32-bit: Knative's TTL defaulter replaces one that is
+            # not (2**63 would otherwise disable the loop protection)
+            ttl = DEFAULT_TTL
         event = event.with_attributes(**{
             TTL_ATTR: None, "knativearrivaltime": events.now_rfc3339_nano(),
             "time": events.normalized_time(event.time) if event.time else None})
@@ -151,6 +157,23 @@ class Broker:
 
     async def _deliver(self, seq: int, route: Route, event: Event, ttl: int,
                        headers: dict[str, str]) -> None:
+        """Deliver, and never die silently: a delivery that crashes is recorded as failed
+        with the reason (a terminal state), so a poison event cannot stay pending and
+        re-crash the broker on every reload."""
+        try:
+            await self._deliver_once(seq, route, event, ttl, headers)
+        except asyncio.CancelledError:
+            raise  # the broker is stopping: the delivery stays pending for the next start
+        except Exception as exc:  # noqa: BLE001 - recorded, never swallowed
+            log.exception("delivery of event %s to %s crashed", seq, route.key)
+            self.in_flight.discard((seq, route.key))
+            await self.journal.run(journal.finish_delivery(
+                seq, route.key, state=journal.FAILED, attempts=0, code=None,
+                error=f"the broker could not deliver this event: {type(exc).__name__}: "
+                      f"{str(exc)[:300]}"))
+
+    async def _deliver_once(self, seq: int, route: Route, event: Event, ttl: int,
+                            headers: dict[str, str]) -> None:
         assert self.dispatcher is not None
         limit = self.limits.setdefault(route.key, asyncio.Semaphore(PER_TRIGGER_IN_FLIGHT))
         if route.sink is not None and route.sink in self.sinks:

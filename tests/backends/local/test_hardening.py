@@ -170,3 +170,45 @@ def test_a_slow_subscriber_does_not_stall_other_triggers(session, python_models)
     assert elapsed < 2.0, f"fast trigger waited {elapsed:.1f}s behind the slow one"
     pending = session.deliveries(trigger=f"{ns}/to-sloth", state="pending")
     assert len(pending) == 10  # the slow deliveries are still running meanwhile
+
+
+def _raw_post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+    """POST with header values sent as the bytes given (latin-1), as a fuzzer sends them."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.putrequest("POST", parts.path)
+        for key, value in {**headers, "Content-Length": str(len(body))}.items():
+            conn.putheader(key, value)
+        conn.endheaders(body)
+        answer = conn.getresponse()
+        return answer.status, answer.read().decode(errors="replace")
+    finally:
+        conn.close()
+
+
+def test_the_probes_poison_events_get_a_4xx_or_reach_a_terminal_state(session, ns):
+    session.apply(resources.trigger("all", namespace=ns, service="sink"))
+    session.apply(resources.event_display("sink", namespace=ns), wait=True, timeout=60)
+    url = session.broker_url()
+    base = {"ce-specversion": "1.0", "ce-source": "fuzz", "ce-type": "poison",
+            "Content-Type": "application/json"}
+    raw = b"\xff\xfe".decode("latin-1")  # bytes that are not UTF-8
+    for name in ("ce-id", "ce-type", "ce-source", "ce-myext"):
+        code, text = _raw_post(url, {**base, "ce-id": "ok-id", name: raw}, b"{}")
+        assert code == 400, (name, code, text)
+        assert f"attribute '{name[3:]}' is not valid UTF-8" in text
+    deep = b"[" * 1000 + b"]" * 1000  # the collector used to crash on it, pending forever
+    assert _raw_post(url, {**base, "ce-id": "deep"}, deep)[0] == 202
+    huge = _raw_post(url, {**base, "ce-id": "ttl", "ce-knativebrokerttl": str(2**63)}, b"{}")
+    assert huge[0] == 202
+    def poisoned():
+        d = session.deliveries()
+        d = d[d["event_type"] == "poison"]
+        return [d] if len(d) == 2 and set(d["state"]) == {"delivered"} else None
+    (deliveries,) = wait_for(poisoned, timeout=30)
+    assert sorted(deliveries["event_id"]) == ["deep", "ttl"]
+    assert session.responses(type="poison")["id"].tolist() == ["deep", "ttl"]
