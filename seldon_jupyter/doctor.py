@@ -10,7 +10,6 @@ code, HTML in a notebook, plain text on a terminal. Nothing here changes the clu
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -206,10 +205,4 @@ def _ingress_verdict(what: str, cls: str, address: str, code: int, text: str) ->
 
 def _message(text: str) -> str:
     """A Kubernetes Status's message, or the start of a plain-text answer."""
-    try:
-        found = json.loads(text)
-    except ValueError:
-        found = None
-    if isinstance(found, dict) and found.get("message"):
-        return str(found["message"])
-    return text.strip()[:300]
+    return sender.status_message(text) or text.strip()[:300]

@@ -56,7 +56,7 @@ def check_answer(target: SendTarget, status: int, text: str) -> None:
     if 200 <= status < 300:
         return
     reason = text.strip() or f"HTTP {status}"
-    refused = _api_status(text)  # the API server's own answer, through its service proxy
+    refused = status_message(text)  # the API server's own answer, through its service proxy
     if refused and status in (401, 403):
         raise SendError(f"the Kubernetes API server refused the send ({status}): "
                         f"{refused}", status=status,
@@ -75,7 +75,7 @@ def check_answer(target: SendTarget, status: int, text: str) -> None:
     raise SendError(f"the broker answered HTTP {status}: {reason}", status=status)
 
 
-def _api_status(text: str) -> str:
+def status_message(text: str) -> str:
     """The message of a Kubernetes Status body, or "" when the body is not one."""
     try:
         found = json.loads(text)
