@@ -75,15 +75,19 @@ def check_answer(target: SendTarget, status: int, text: str) -> None:
     raise SendError(f"the broker answered HTTP {status}: {reason}", status=status)
 
 
+def status_of(body: str | None) -> dict[str, Any]:
+    """A Kubernetes API server's Status object, or {} when the body is not one (text/plain
+    404, a broker's own answer): the one reader for the sender, the doctor and the API."""
+    try:
+        found = json.loads(body or "")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) and found.get("kind") == "Status" else {}
+
+
 def status_message(text: str) -> str:
     """The message of a Kubernetes Status body, or "" when the body is not one."""
-    try:
-        found = json.loads(text)
-    except ValueError:
-        return ""
-    if isinstance(found, dict) and found.get("kind") == "Status":
-        return str(found.get("message") or "")
-    return ""
+    return str(status_of(text).get("message") or "")
 
 
 class _ServerNameAdapter(HTTPAdapter):

@@ -73,7 +73,7 @@ def _check(value: Any, where: str, depth: int, budget: list[int]) -> None:
                             f"{where})", hint="a manifest needs far fewer levels")
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str | int | float | bool) or isinstance(key, datetime.date):
+            if not isinstance(key, str | int | float | bool):  # a date key is none of these
                 raise ManifestError(f"{where} has a key of YAML type {type(key).__name__} "
                                     f"({key!r})", hint="quote it: keys are strings")
             _check(item, f"{where}.{key}", depth + 1, budget)

@@ -25,7 +25,7 @@ from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
-from seldon_jupyter.sender import BUSY_TRIES, retry_after
+from seldon_jupyter.sender import BUSY_TRIES, retry_after, status_of
 
 CRD_GROUPS = {"machinelearning.seldon.io": "Seldon Core",
               "eventing.knative.dev": "Knative Eventing",
@@ -77,15 +77,6 @@ def load(kubeconfig: str | None = None, context: str | None = None,
             hint="this pod mounts no service-account token (JupyterHub's default): set "
                  "KUBECONFIG or mount a token" if inside else
                  "set KUBECONFIG, pass kubeconfig=/context=, or run in a pod") from exc
-
-
-def status_of(body: str | None) -> dict[str, Any]:
-    """The API server's Status object, or {} when the body is not one (text/plain 404)."""
-    try:
-        found = json.loads(body or "")
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) and found.get("kind") == "Status" else {}
 
 
 def _group_of(path: str) -> str | None:
