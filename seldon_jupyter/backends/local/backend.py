@@ -7,6 +7,7 @@ failures become the package's own errors here, at the seam.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import subprocess
 import sys
@@ -19,7 +20,14 @@ import requests
 
 from seldon_jupyter import doctor
 from seldon_jupyter.backends.base import Check, Resource, SendTarget, summarize
-from seldon_jupyter.backends.local.state import State, home_dir, pid_alive, read_state
+from seldon_jupyter.backends.local import owners
+from seldon_jupyter.backends.local.state import (
+    State,
+    clear_state,
+    home_dir,
+    pid_alive,
+    read_state,
+)
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
 from seldon_jupyter.events import Event
 from seldon_jupyter.home import private_file
@@ -28,6 +36,7 @@ START_TIMEOUT = 60.0
 CONTROL_TIMEOUT = 120.0  # one control-API call (an apply starts model servers synchronously)
 
 
+SHUTDOWN_WAIT = 15.0  # seconds a supervisor gets to stop its processes before it is killed
 WAIT_PAUSE = 0.1  # seconds between two status reads while waiting
 
 
@@ -61,7 +70,9 @@ class LocalBackend:
         return state if self._healthy(state) else None
 
     def up(self) -> State:
-        """Return the running local cluster, starting it if needed."""
+        """Return the running local cluster, starting it if needed. The home's supervisor
+        lock decides whether one runs: a supervisor that holds it but is slow to answer is
+        waited for, never joined by a second one."""
         state = self.running()
         if state is not None:
             self._state = state
@@ -71,9 +82,25 @@ class LocalBackend:
             fcntl.flock(lock, fcntl.LOCK_EX)
             state = self.running()
             if state is None:
-                state = self._spawn()
+                state = self._await_holder() if owners.held(self.home) else self._spawn()
         self._state = state
         return state
+
+    def _await_holder(self) -> State:
+        """Wait (bounded) for the supervisor that holds the home's lock to answer."""
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if not owners.held(self.home):
+                return self._spawn()  # it exited meanwhile: start a fresh one
+            state = self.running()
+            if state is not None:
+                return state
+            time.sleep(0.1)
+        raise BackendError(
+            f"the local supervisor (pid {owners.holder(self.home)}) runs in {self.home} but "
+            f"has not answered for {self.start_timeout:g}s",
+            hint="it may be busy (a very large apply); wait and try again, or stop it with "
+                 "`seldon-jupyter local down`")
 
     def _spawn(self) -> State:
         logs = self.home / "logs"
@@ -87,6 +114,8 @@ class LocalBackend:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
+                if proc.returncode == owners.ALREADY_RUNNING:
+                    return self._await_holder()  # another client's supervisor won the lock
                 tail = log_path.read_text(errors="replace")[-2000:]
                 raise BackendError(f"the local supervisor exited with code {proc.returncode}",
                                    hint=f"log {log_path}:\n{tail}")
@@ -99,16 +128,27 @@ class LocalBackend:
                            hint=f"see {log_path}")
 
     def down(self) -> bool:
-        """Stop the local cluster (all its processes); False if none was running."""
-        state = self.running()
-        if state is None:
-            return False
-        self.http.post(f"{state.control_url}/v1/shutdown", headers=self._auth(state), timeout=10)
-        deadline = time.monotonic() + 30
-        while pid_alive(state.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """Stop the local cluster and everything it started, orphans of a crashed
+        supervisor included; False if nothing was running. Takes a few seconds: it waits
+        for the supervisor's lock to be released, not for its pid to be reaped."""
+        stopped = False
+        state = read_state(self.home)
+        if state is not None and self._healthy(state):
+            with contextlib.suppress(requests.RequestException):
+                self.http.post(f"{state.control_url}/v1/shutdown", headers=self._auth(state),
+                               timeout=10)
+                stopped = True
+        if not owners.wait_released(self.home, SHUTDOWN_WAIT if stopped else 0):
+            holder = owners.holder(self.home)  # one that does not answer, or did not stop
+            if holder is not None and owners.stop_pids([holder], self.home):
+                stopped = True
+            owners.wait_released(self.home, owners.STOP_GRACE)
+        if owners.reap_orphans(self.home):
+            stopped = True
+        if state is not None and not owners.held(self.home):
+            clear_state(self.home, state.pid)
         self._state = None
-        return True
+        return stopped
 
     # -- control API --------------------------------------------------------------------------
 

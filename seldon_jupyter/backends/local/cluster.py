@@ -81,7 +81,8 @@ class Cluster:
         (self.home / "predictors").mkdir(exist_ok=True)
         self.broker = Child("broker", "seldon_jupyter.backends.local.broker",
                             ["--home", str(self.home)], log=self.home / "logs" / "broker.log",
-                            env=self._env(), on_change=self.changed, port=broker_port)
+                            env=self._env(), on_change=self.changed, port=broker_port,
+                            home=self.home)
         self.write_broker_config()
         self.broker.start()
         self._pusher = asyncio.create_task(self._push_loop())
@@ -211,7 +212,7 @@ class Cluster:
             child = Child(cname, "seldon_jupyter.backends.local.predictor",
                           ["--config", str(path)], env=self._env(), on_change=self.changed,
                           log=self.home / "logs" / f"{ns}.{name}.{predictor['name']}.log",
-                          port=ports.get(cname, 0))
+                          port=ports.get(cname, 0), home=self.home)
             children.append(child)
         self.predictors[(ns, name)] = children
         for child in children:

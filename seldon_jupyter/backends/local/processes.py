@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from seldon_jupyter.backends.local import owners
+
 STARTING, RUNNING, FAILED, STOPPED = "starting", "running", "failed", "stopped"
 START_TIMEOUT = 180.0
 MAX_BACKOFF = 10.0
@@ -25,8 +27,10 @@ class Child:
     """One supervised process running `python -m <module> <args> --port <port>`."""
 
     def __init__(self, name: str, module: str, args: Sequence[str], *, log: Path,
-                 env: dict[str, str], on_change: Callable[[], None], port: int = 0) -> None:
+                 env: dict[str, str], on_change: Callable[[], None], port: int = 0,
+                 home: Path | None = None) -> None:
         self.name = name
+        self.home = home  # where its pid file goes (owners.record), if anywhere
         self.module = module
         self.args = list(args)
         self.log = log
@@ -52,6 +56,8 @@ class Child:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", self.module, *self.args, "--port", str(self.port),
                 stdout=asyncio.subprocess.PIPE, stderr=log, env={**os.environ, **self.env})
+        if self.home is not None:
+            owners.record(self.home, self.name, self.proc.pid)
         assert self.proc.stdout is not None
         try:
             async with asyncio.timeout(START_TIMEOUT):
@@ -70,7 +76,7 @@ class Child:
             self.error = self.error or f"{self.name} did not start within {START_TIMEOUT:g}s"
             with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
-        await self.proc.wait()
+        await self._reap()
         if self.error is None:
             self.error = (f"{self.name} exited with code {self.proc.returncode} before it "
                           f"listened; see {self.log}")
@@ -83,8 +89,8 @@ class Child:
         while not self._stopping:
             if not await self._spawn():
                 return
+            await self._reap()
             assert self.proc is not None
-            await self.proc.wait()
             if self._stopping:
                 break
             self.restarts += 1
@@ -94,6 +100,12 @@ class Child:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
         self.state = STOPPED
+
+    async def _reap(self) -> None:
+        assert self.proc is not None
+        await self.proc.wait()
+        if self.home is not None:
+            owners.forget(self.home, self.name, self.proc.pid)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -105,7 +117,7 @@ class Child:
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     self.proc.kill()
-                await self.proc.wait()
+            await self._reap()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -3,7 +3,8 @@
 Started on demand (or by `seldon-jupyter local up`) as a detached process; it owns the
 broker and predictor processes through `Cluster` and serves a small token-protected
 JSON API on 127.0.0.1: apply, list, delete, info, shutdown. It writes the state file
-once it listens and removes it when it exits.
+once it listens and removes it when it exits. It runs only while it holds the home's
+supervisor lock (`owners`): a second one started beside it exits at once.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import argparse
 import asyncio
 import hmac
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
+from seldon_jupyter.backends.local import owners
 from seldon_jupyter.backends.local.cluster import Cluster
+from seldon_jupyter.backends.local.processes import FAILED, RUNNING
 from seldon_jupyter.backends.local.serve import run as run_loop
 from seldon_jupyter.backends.local.serve import serve
 from seldon_jupyter.backends.local.state import (
@@ -108,6 +112,20 @@ class ControlApi:
 
 
 async def run(home: Path, port: int = 0) -> None:
+    lock = owners.take(home)
+    if lock is None:
+        # the lock, not a health check, decides who runs this home's cluster
+        sys.stderr.write(f"another supervisor (pid {owners.holder(home)}) already runs the "
+                         f"local cluster in {home}; not starting a second one\n")
+        raise SystemExit(owners.ALREADY_RUNNING)
+    try:
+        owners.reap_orphans(home)  # what a crashed supervisor of this home left running
+        await _run_locked(home, port)
+    finally:
+        lock.close()
+
+
+async def _run_locked(home: Path, port: int) -> None:
     previous = read_state(home)
     token = new_token()
     cluster = Cluster(home, token)
@@ -116,8 +134,8 @@ async def run(home: Path, port: int = 0) -> None:
 
     async def started(bound: int) -> None:
         assert cluster.broker is not None
-        for _ in range(600):  # the broker port is known once it listens (<= 60 s)
-            if cluster.broker.port:
+        for _ in range(600):  # clients find the broker once it listens (<= 60 s); on a
+            if cluster.broker.state in (RUNNING, FAILED):  # restart its port is known early
                 break
             await asyncio.sleep(0.1)
         write_state(home, State(pid=os.getpid(), control_port=bound,
