@@ -121,14 +121,14 @@ function url(path: string, query: Record<string, string> = {}): string {
   return URLExt.join(settings.baseUrl, 'seldon-jupyter', 'api', path) + (text ? `?${text}` : '');
 }
 
-async function reason(response: Response): Promise<string> {
+function reason(response: Response): string {
   return `${response.status} ${response.statusText}`;
 }
 
 export async function getTopology(): Promise<ITopology> {
   const response = await ServerConnection.makeRequest(url('topology'), {}, settings);
   if (!response.ok) {
-    throw new Error(`topology: ${response.status} ${response.statusText}`);
+    throw new Error(`topology: ${reason(response)}`);
   }
   return (await response.json()) as ITopology;
 }
@@ -153,7 +153,7 @@ export async function getTrace(id: string): Promise<ITraceAnswer> {
   const response = await ServerConnection.makeRequest(
     url('trace', { id }), {}, settings);
   if (!response.ok) {
-    throw new Error(`trace: ${response.status} ${response.statusText}`);
+    throw new Error(`trace: ${reason(response)}`);
   }
   return (await response.json()) as ITraceAnswer;
 }
@@ -162,7 +162,7 @@ export async function replay(id: string): Promise<{ sent?: number; ids?: string[
   const response = await ServerConnection.makeRequest(
     url('replay'), { method: 'POST', body: JSON.stringify({ id }) }, settings);
   if (!response.ok) {
-    throw new Error(`replay: ${response.status} ${response.statusText}`);
+    throw new Error(`replay: ${reason(response)}`);
   }
   return (await response.json()) as { sent?: number; ids?: string[]; error?: string };
 }
@@ -179,7 +179,7 @@ export async function control(action: 'start' | 'stop'): Promise<IControlAnswer>
   const response = await ServerConnection.makeRequest(
     url('backend'), { method: 'POST', body: JSON.stringify({ action }) }, settings);
   if (!response.ok) {
-    throw new Error(`backend ${action}: ${await reason(response)}`);
+    throw new Error(`backend ${action}: ${reason(response)}`);
   }
   return (await response.json()) as IControlAnswer;
 }

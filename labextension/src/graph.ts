@@ -42,8 +42,9 @@ function counts(trigger: ITrigger): string {
   return entries.length ? entries.map(([state, n]) => `${n} ${state}`).join(', ') : '';
 }
 
-function toneOf(node: { tone?: string; state: string; ready: boolean }): string {
-  return node.tone ?? (node.ready ? 'ok' : node.state === 'Failed' ? 'error' : 'warn');
+// the server's tone (seldon_jupyter.states.tone, the one rule); 'none' where it gives none
+function toneOf(node: { tone?: string }): string {
+  return node.tone ?? 'none';
 }
 
 export function collect(topology: ITopology): { nodes: Pending[]; edges: [string, string, string][] } {
