@@ -3,9 +3,11 @@
 Ingress is `POST /<namespace>/<broker>` and answers like Knative's (202, 400 malformed,
 404 unknown broker, 405 not POST). An accepted event is journaled with one pending
 delivery per matching trigger before the 202 goes out; replies re-enter the same broker
-with the TTL loop protection (knativebrokerttl, 255 hops). `POST /sinks/<ns>/<name>` is
-the event-display-like collector that journals what it receives. Routing is configured by
-the supervisor through a JSON file and `POST /control/reload`.
+with the TTL loop protection (knativebrokerttl, 255 hops). Deliveries are bounded in
+flight per Trigger, and when the backlog of unfinished deliveries reaches its limit the
+ingress answers 429 with Retry-After instead of growing it without bound.
+`POST /sinks/<ns>/<name>` is the event-display-like collector that journals what it
+receives. Routing is configured by the supervisor through a JSON file and `POST /control/reload`.
 """
 
 from __future__ import annotations
@@ -34,13 +36,18 @@ log = logging.getLogger(__name__)
 TTL_ATTR = "knativebrokerttl"
 MAX_BODY = 64 * 1024 * 1024  # Knative sets none; a cluster's proxies take tens of MiB
 PER_TRIGGER_IN_FLIGHT = 256
+MAX_PENDING = 50_000  # deliveries started and not finished, beyond which the ingress says 429
+MAX_PENDING_ENV = "SELDON_JUPYTER_MAX_PENDING"
+BUSY_RETRY_AFTER = 1  # seconds, in the 429's Retry-After
 
 
 class Broker:
     """Routing table, journal and delivery tasks of one broker process."""
 
-    def __init__(self, journal_path: Path, config_path: Path, token: str) -> None:
+    def __init__(self, journal_path: Path, config_path: Path, token: str, *,
+                 max_pending: int = MAX_PENDING) -> None:
         self.journal = journal.Journal(journal_path)
+        self.max_pending = max_pending
         self.config_path = config_path
         self.token = token
         self.brokers: set[str] = set()
@@ -210,6 +217,14 @@ class Broker:
     # -- HTTP ---------------------------------------------------------------------------
 
     async def handle_ingress(self, request: web.Request) -> web.Response:
+        if request.method == "POST" and len(self.in_flight) >= self.max_pending:
+            # back-pressure instead of an unbounded backlog: the kit's sender (and any
+            # well-behaved client) waits Retry-After seconds and sends again
+            return web.Response(
+                status=429, headers={**ingress.ALLOW, "Retry-After": str(BUSY_RETRY_AFTER)},
+                text=f"the broker has {len(self.in_flight)} deliveries still pending (the "
+                     f"limit is {self.max_pending}, ${MAX_PENDING_ENV}); retry after "
+                     f"{BUSY_RETRY_AFTER}s\n")
         return await ingress.handle(request, self.brokers, self.ingest)
 
     async def handle_sink(self, request: web.Request) -> web.Response:
@@ -248,7 +263,7 @@ class Broker:
 async def _main(args: argparse.Namespace) -> None:
     home = Path(args.home)
     broker = Broker(home / "journal.sqlite", home / "broker-config.json",
-                    os.environ.get(TOKEN_ENV, ""))
+                    os.environ.get(TOKEN_ENV, ""), max_pending=args.max_pending)
     await broker.start()
     try:
         await serve(broker.app(args.max_body), port=args.port)
@@ -264,6 +279,10 @@ def main(argv: list[str] | None = None) -> None:
                         default=int(os.environ.get("SELDON_JUPYTER_MAX_BODY", MAX_BODY)),
                         help="largest accepted event in bytes (413 above it); "
                         "default $SELDON_JUPYTER_MAX_BODY or 64 MiB")
+    parser.add_argument("--max-pending", type=int,
+                        default=int(os.environ.get(MAX_PENDING_ENV) or MAX_PENDING),
+                        help="deliveries in progress beyond which the ingress answers 429 "
+                        f"with Retry-After; default ${MAX_PENDING_ENV} or {MAX_PENDING}")
     run(_main(parser.parse_args(argv)))
 
 

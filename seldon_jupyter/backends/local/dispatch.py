@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from seldon_jupyter import events
+from seldon_jupyter.backends.local.serve import DEADLINE_HEADER
 from seldon_jupyter.errors import EventError
 from seldon_jupyter.events import Event
 from seldon_jupyter.filters import Filter
@@ -135,9 +136,12 @@ class Dispatcher:
         headers, body = (events.to_structured(event) if delivery.format == "json"
                          else events.to_binary(event))
         headers = {**passed, **headers, "Prefer": "reply", "Kn-Namespace": namespace}
+        timeout = delivery.attempt_timeout
         if self.token and urlsplit(url).netloc in self.owned():
             headers["Authorization"] = f"Bearer {self.token}"  # never to anybody else's server
-        timeout = delivery.attempt_timeout
+            # when this attempt gives up, so the cluster's model servers do not start work
+            # nobody will wait for (Knative sends no such header; this is only for our own)
+            headers[DEADLINE_HEADER] = f"{time.time() + timeout:.3f}"
         try:
             async with self.http.post(url, data=body, headers=headers,
                                       timeout=aiohttp.ClientTimeout(total=timeout)) as resp:

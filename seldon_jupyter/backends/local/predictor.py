@@ -2,10 +2,13 @@
 
 `POST /api/v1.0/predictions` (also v0.1 and the ingress form
 `/seldon/<ns>/<sdep>/api/v1.0/predictions`) takes a SeldonMessage and answers with one,
-or with Seldon's `{"status": {...,"status": "FAILURE"}}` error. Like Seldon's executor,
-when the request carries `Ce-Specversion` the answer carries CloudEvent headers: Ce-Id
-(the puid), Ce-Specversion 0.3, Ce-Type `seldon.<sdep>.<ns>.response`, Ce-Source
-`seldon.<sdep>` and Ce-Path, so a Knative broker routes it as a reply.
+or with Seldon's `{"status": {...,"status": "FAILURE"}}` error. Requests wait for a model
+slot; one whose caller has gone by then (a broker attempt that timed out), or whose
+deadline (sent by the local broker) passes before a call would end, is not computed.
+Like Seldon's executor, when the request carries `Ce-Specversion` the answer carries
+CloudEvent headers: Ce-Id (the puid), Ce-Specversion 0.3, Ce-Type
+`seldon.<sdep>.<ns>.response`, Ce-Source `seldon.<sdep>` and Ce-Path, so a Knative
+broker routes it as a reply.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import argparse
 import asyncio
 import json
 import os
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,12 +28,28 @@ import numpy as np
 from aiohttp import web
 
 from seldon_jupyter.backends.local.models import BadInput, LoadedModel, load
-from seldon_jupyter.backends.local.serve import TOKEN_ENV, announce, run, serve, token_required
+from seldon_jupyter.backends.local.serve import (
+    DEADLINE_HEADER,
+    TOKEN_ENV,
+    announce,
+    run,
+    serve,
+    token_required,
+)
 from seldon_jupyter.errors import ModelError, PayloadError
 from seldon_jupyter.naming import response_source, response_type
 from seldon_jupyter.payloads import message_array
 
 PUID_HEADER = "Seldon-Puid"
+WORKERS_ENV = "SELDON_JUPYTER_MODEL_WORKERS"
+DEFAULT_WORKERS = 4  # threads running a Python model's predict at once
+
+
+def _deadline(request: web.Request) -> float | None:
+    try:
+        return float(request.headers.get(DEADLINE_HEADER, ""))
+    except ValueError:
+        return None
 
 
 class SeldonError(Exception):
@@ -59,6 +80,13 @@ class Predictor:
         self.namespace = config["namespace"]
         self.unit = config["unit"]
         self.feedback_count = 0
+        self.skipped = 0  # requests whose caller had gone before their turn came
+        self.cost = 0.0  # seconds a model call takes (moving average)
+        # one slot per worker thread: a request waits for a slot, not inside the executor's
+        # queue, so it can still be dropped when its caller gives up
+        count = int(os.environ.get(WORKERS_ENV) or DEFAULT_WORKERS)
+        self.workers = ThreadPoolExecutor(max_workers=count, thread_name_prefix="model")
+        self.slots = asyncio.Semaphore(count)
 
     def ce_headers(self, request: web.Request, puid: str) -> dict[str, str]:
         headers = {PUID_HEADER: puid, "X-Content-Type-Options": "nosniff"}
@@ -154,14 +182,37 @@ class Predictor:
         headers = self.ce_headers(request, puid)
         try:
             message = await self._message(request)
-            if self.model.accepts_json:
-                body = await asyncio.to_thread(self._predict, message)
-            else:
-                body = self._predict(message)
+            async with self.slots:
+                late = self._too_late(request)
+                if late:
+                    # computing it now would only delay the requests somebody still waits
+                    # for; a 503 is retried by the broker with its backoff
+                    self.skipped += 1
+                    return web.Response(status=503, text=late)
+                started = time.perf_counter()
+                if self.model.accepts_json:
+                    body = await asyncio.get_running_loop().run_in_executor(
+                        self.workers, self._predict, message)
+                else:
+                    body = self._predict(message)
+                took = time.perf_counter() - started
+                self.cost = took if not self.cost else 0.8 * self.cost + 0.2 * took
             body["meta"] = self._meta(message.get("meta"))
             return _json(body, headers=headers)
         except SeldonError as exc:
             return _wrapper_error(exc, headers)
+
+    def _too_late(self, request: web.Request) -> str | None:
+        """Why a request that waited for a model slot is not worth computing: its caller
+        closed the connection, or its deadline passes before a typical call would end."""
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return "the caller went away while the request waited for the model\n"
+        deadline = _deadline(request)
+        if deadline is not None and time.time() + self.cost > deadline:
+            return (f"the caller's deadline passes before the model ({self.cost:.3f}s a call) "
+                    "could answer; not started\n")
+        return None
 
     async def feedback(self, request: web.Request) -> web.Response:
         puid = request.headers.get(PUID_HEADER) or str(uuid.uuid4())

@@ -23,6 +23,9 @@ from seldon_jupyter.errors import BackendError
 
 PARENT_POLL = 0.5
 TOKEN_ENV = "SELDON_JUPYTER_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+# unix time at which the local broker's attempt gives up (sent only to the cluster's own
+# model servers, which then do not start work nobody will wait for)
+DEADLINE_HEADER = "X-Seldon-Jupyter-Deadline"
 
 
 def has_token(request: web.Request, token: str) -> bool:
