@@ -3,7 +3,7 @@
 `local up|down|status` starts, stops and shows the embedded cluster; `apply`, `get`,
 `delete`, `send` and `responses` are the Session methods for scripts and CI; `doctor`
 checks what the walkthrough needs (exit 1 when a check fails); `rbac` prints the
-rights a cluster admin grants. Errors are
+rights a cluster admin grants; `journal prune` keeps the journal bounded. Errors are
 printed as one readable message (exit code 1), never as a traceback.
 """
 
@@ -117,6 +117,12 @@ def cmd_rbac(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_journal(args: argparse.Namespace) -> int:
+    session = settings.from_arguments(args).session(start=False)
+    print(session.prune(args.older_than, args.max_size, compact=args.compact))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seldon-jupyter", description=__doc__.split("\n")[0])
     settings.add_arguments(p)
@@ -124,6 +130,15 @@ def parser() -> argparse.ArgumentParser:
     local = sub.add_parser("local", help="start, stop or show the local cluster")
     local.add_argument("action", choices=["up", "down", "status"])
     local.set_defaults(func=cmd_local)
+    kept = sub.add_parser("journal", help="keep the journal bounded")
+    kept.add_argument("action", choices=["prune"])
+    kept.add_argument("--older-than", help="drop what is older, e.g. 7d, 12h (default: "
+                      "the retention setting, 30d)")
+    kept.add_argument("--max-size", help="then drop the oldest until the rows fit, e.g. "
+                      "500MB (default: the retention setting, 4GiB)")
+    kept.add_argument("--compact", action="store_true",
+                      help="give the freed space back to the disk (rewrites the file)")
+    kept.set_defaults(func=cmd_journal)
     apply = sub.add_parser("apply", help="apply manifests from a YAML file (- for stdin)")
     apply.add_argument("-f", "--filename", required=True)
     apply.add_argument("--wait", action="store_true")

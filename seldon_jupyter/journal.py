@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     duration_ms REAL NOT NULL, waited_s REAL NOT NULL, code INTEGER, error TEXT, answer BLOB);
 CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_seq);
 CREATE INDEX IF NOT EXISTS events_parent ON events (parent_seq);
+CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
+CREATE INDEX IF NOT EXISTS responses_received ON responses (received_at);
 CREATE TABLE IF NOT EXISTS cursors (
     sink TEXT NOT NULL, origin TEXT NOT NULL, position INTEGER NOT NULL,
     PRIMARY KEY (sink, origin));
@@ -181,6 +183,20 @@ def insert_event(event: Event, *, namespace: str, broker: str, ttl: int | None,
             "INSERT INTO deliveries (event_seq, trigger, state, updated_at) VALUES (?,?,?,?)",
             [(seq, t, PENDING, now) for t in triggers])
         return int(seq or 0)
+
+    return op
+
+
+def once(event: Event, *, namespace: str, broker: str, since: float, insert: Op) -> Op:
+    """`insert`, unless this broker took an event with the same (source, id) from outside
+    at or after `since` (a client retrying a send it could not see answered): returns
+    (seq, True) for a new event, (the first copy's seq, False) for a repeat."""
+    def op(conn: sqlite3.Connection) -> tuple[int, bool]:
+        row = conn.execute(
+            "SELECT seq FROM events WHERE id=? AND source=? AND namespace=? AND broker=?"
+            " AND parent_seq IS NULL AND received_at >= ? ORDER BY seq LIMIT 1",
+            (event.id, event.source, namespace, broker, since)).fetchone()
+        return (int(row[0]), False) if row else (int(insert(conn)), True)
 
     return op
 

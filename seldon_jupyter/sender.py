@@ -49,7 +49,10 @@ class SendSummary:
 
 
 def encode(event: Event, structured: bool) -> tuple[dict[str, str], bytes]:
-    return events.to_structured(event) if structured else events.to_binary(event)
+    """Headers and body of one send; the Idempotency-Key lets the local broker take a
+    retried send once (Knative itself ignores it and passes it to nobody)."""
+    headers, body = events.to_structured(event) if structured else events.to_binary(event)
+    return {**headers, "Idempotency-Key": event.id}, body
 
 
 def check_answer(target: SendTarget, status: int, text: str) -> None:

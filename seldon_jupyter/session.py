@@ -24,6 +24,7 @@ from seldon_jupyter import (
     doctor,
     events,
     journal_reader,
+    journal_retention,
     model_uris,
     resources,
     sender,
@@ -317,6 +318,19 @@ class Session:
         failed, pending."""
         filters.setdefault("namespace", self.namespace)
         return journal_reader.deliveries(self.backend.journal_path(), **filters)
+
+    def prune(self, older_than: float | str | None = None, max_size: int | str | None = None,
+              *, compact: bool = False) -> journal_retention.Pruned:
+        """Drop journaled events and responses older than `older_than` (seconds or '7d'),
+        then the oldest until the journal's rows fit `max_size` (bytes or '500MB'); with
+        neither, the retention defaults the local broker keeps. Events still owed to a
+        subscriber stay. `compact` also shrinks the file (it is rewritten)."""
+        age, size = journal_retention.parse_age(older_than), journal_retention.parse_size(
+            max_size)
+        if age is None and size is None:
+            age, size = journal_retention.from_env()
+        return journal_retention.prune_file(self.backend.journal_path(), max_age=age,
+                                            max_bytes=size, compact=compact)
 
     def feed(self, after_event: int = 0, after_response: int = 0, *,
              limit: int = FEED_LIMIT) -> dict[str, Any]:

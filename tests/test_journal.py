@@ -54,3 +54,22 @@ def test_pending_deliveries_are_found_until_finished(tmp_path):
     pending = j.submit(journal.pending_deliveries).result()
     j.close()
     assert [(p[0], p[1], p[2].id, p[5]) for p in pending] == [(seq, "n/b", "e1", 7)]
+
+
+def test_once_takes_a_repeat_within_the_window_as_the_first_copy(tmp_path):
+    conn = journal.connect(tmp_path / "j.sqlite")
+    first = event(1)
+
+    def take(since: float) -> tuple[int, bool]:
+        insert = journal.insert_event(first, namespace="ns", broker="b", ttl=255, at=100.0)
+        return journal.once(first, namespace="ns", broker="b", since=since, insert=insert)(conn)
+
+    seq, new = take(since=50.0)
+    assert new and take(since=50.0) == (seq, False)  # within the window: the same event
+    later, new_again = take(since=150.0)  # the window has passed: a new event
+    assert new_again and later != seq
+    other_broker = journal.once(first, namespace="ns", broker="c", since=0.0,
+                                insert=journal.insert_event(first, namespace="ns", broker="c",
+                                                            ttl=255))(conn)
+    assert other_broker[1] is True
+    conn.close()

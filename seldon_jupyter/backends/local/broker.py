@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from seldon_jupyter import events, journal
+from seldon_jupyter import events, journal, journal_retention
 from seldon_jupyter.backends.local import ingress
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
 from seldon_jupyter.backends.local.serve import TOKEN_ENV, has_token, run, serve
@@ -39,15 +41,19 @@ PER_TRIGGER_IN_FLIGHT = 256
 MAX_PENDING = 50_000  # deliveries started and not finished, beyond which the ingress says 429
 MAX_PENDING_ENV = "SELDON_JUPYTER_MAX_PENDING"
 BUSY_RETRY_AFTER = 1  # seconds, in the 429's Retry-After
+DEDUPE_WINDOW = 600.0  # seconds an idempotent send's (source, id) is remembered; 0: off
+DEDUPE_ENV = "SELDON_JUPYTER_DEDUPE_WINDOW"
+RETENTION_EVERY = 3600.0
 
 
 class Broker:
     """Routing table, journal and delivery tasks of one broker process."""
 
     def __init__(self, journal_path: Path, config_path: Path, token: str, *,
-                 max_pending: int = MAX_PENDING) -> None:
+                 max_pending: int = MAX_PENDING, dedupe_window: float = DEDUPE_WINDOW) -> None:
         self.journal = journal.Journal(journal_path)
         self.max_pending = max_pending
+        self.dedupe_window = dedupe_window
         self.config_path = config_path
         self.token = token
         self.brokers: set[str] = set()
@@ -65,6 +71,12 @@ class Broker:
             connector=aiohttp.TCPConnector(limit=0, limit_per_host=512))
         self.dispatcher = Dispatcher(self.http, token=self.token, owned=lambda: self.owned)
         await self.reload()
+        self._spawn_task(self._retention())
+
+    def _spawn_task(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def stop(self) -> None:
         for task in list(self.tasks):
@@ -139,13 +151,34 @@ class Broker:
         return op, routes, event, ttl
 
     async def ingest(self, event: Event, namespace: str, broker: str,
-                     headers: dict[str, str] | None = None) -> tuple[int, int]:
-        """Journal an event from outside, then dispatch it; returns (seq, ttl)."""
+                     headers: dict[str, str] | None = None, *, idempotent: bool = False
+                     ) -> tuple[int, int]:
+        """Journal an event from outside, then dispatch it; returns (seq, ttl). An
+        `idempotent` send (the kit's own, with an Idempotency-Key) that repeats an event
+        taken within the de-duplication window is answered with the first copy's seq and
+        not delivered again."""
         op, routes, event, ttl = self._prepare(event, namespace, broker, parent_seq=None,
                                                via=None, headers=headers)
-        seq = await self.journal.run(op)
+        if idempotent and self.dedupe_window > 0:
+            since = time.time() - self.dedupe_window
+            seq, new = await self.journal.run(journal.once(
+                event, namespace=namespace, broker=broker, since=since, insert=op))
+            if not new:
+                return seq, ttl
+        else:
+            seq = await self.journal.run(op)
         self._dispatch(seq, routes, event, ttl, headers or {})
         return seq, ttl
+
+    async def _retention(self) -> None:
+        """Prune the journal to its retention limits now and every RETENTION_EVERY s."""
+        max_age, max_bytes = journal_retention.from_env()
+        while True:
+            pruned = await self.journal.run(functools.partial(
+                journal_retention.prune, max_age=max_age, max_bytes=max_bytes))
+            if pruned.events or pruned.responses:
+                log.info("%s", pruned)
+            await asyncio.sleep(RETENTION_EVERY)
 
     def _dispatch(self, seq: int, routes: list[Route], event: Event, ttl: int,
                   headers: dict[str, str]) -> None:
@@ -158,9 +191,7 @@ class Broker:
     def _spawn(self, seq: int, route: Route, event: Event, ttl: int,
                headers: dict[str, str]) -> None:
         self.in_flight.add((seq, route.key))
-        task = asyncio.create_task(self._deliver(seq, route, event, ttl, headers))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self._spawn_task(self._deliver(seq, route, event, ttl, headers))
 
     async def _deliver(self, seq: int, route: Route, event: Event, ttl: int,
                        headers: dict[str, str]) -> None:
@@ -263,7 +294,8 @@ class Broker:
 async def _main(args: argparse.Namespace) -> None:
     home = Path(args.home)
     broker = Broker(home / "journal.sqlite", home / "broker-config.json",
-                    os.environ.get(TOKEN_ENV, ""), max_pending=args.max_pending)
+                    os.environ.get(TOKEN_ENV, ""), max_pending=args.max_pending,
+                    dedupe_window=float(os.environ.get(DEDUPE_ENV) or DEDUPE_WINDOW))
     await broker.start()
     try:
         await serve(broker.app(args.max_body), port=args.port)

@@ -5,12 +5,14 @@ knative/eventing `pkg/broker/ingress/ingress_handler.go`: every answer carries
 404 and a path that is not `/<namespace>/<broker>` (a trailing slash allowed) 400; the
 event is parsed and validated before the broker is looked up (a malformed event is 400
 even for an unknown broker, a valid one 404); 202 on success. The headers Knative passes
-on to subscribers are picked here and journaled with the event.
+on to subscribers are picked here and journaled with the event. A request with an
+`Idempotency-Key` header (the kit's own sends) is de-duplicated on (source, id).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
+from typing import Protocol
 
 from aiohttp import web
 
@@ -24,7 +26,13 @@ WEBHOOK = {"WebHook-Allowed-Origin": "*", "WebHook-Allowed-Rate": "*"}
 PASS_THROUGH = frozenset({"x-request-id", "retry-after", "traceparent"})
 PASS_PREFIXES = ("knative-", "x-b3-")
 
-Ingest = Callable[[events.Event, str, str, dict[str, str]], Awaitable[tuple[int, int]]]
+IDEMPOTENCY_KEY = "Idempotency-Key"  # the IETF httpapi draft's header; the kit's sender sets it
+
+
+class Ingest(Protocol):
+    def __call__(self, event: events.Event, namespace: str, broker: str,
+                 headers: dict[str, str], *, idempotent: bool) -> Awaitable[tuple[int, int]]:
+        ...
 
 
 def passed_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -64,7 +72,8 @@ async def handle(request: web.Request, brokers: set[str], ingest: Ingest) -> web
         return _answer(400, f"malformed CloudEvent: {exc}\n")
     if f"{namespace}/{name}" not in brokers:
         return _answer(404, f"broker {namespace}/{name} not found\n")
-    seq, ttl = await ingest(event, namespace, name, passed_headers(request.headers))
+    seq, ttl = await ingest(event, namespace, name, passed_headers(request.headers),
+                            idempotent=IDEMPOTENCY_KEY in request.headers)
     if ttl <= 0:
         return _answer(400, "event dropped: TTL exhausted\n")
     return _answer(202, **{"X-Seldon-Jupyter-Seq": str(seq)})
