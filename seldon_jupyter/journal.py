@@ -270,14 +270,22 @@ Pending = tuple[int, str, Event, str, str, int, dict[str, str]]
 
 def pending_deliveries(conn: sqlite3.Connection) -> list[Pending]:
     """(seq, trigger, event, namespace, broker, ttl, pass-through headers) for every
-    delivery not yet finished."""
+    delivery not yet finished. A row that cannot be read back (a poison event) is finished
+    as failed with the reason here, so it cannot crash the broker on every start."""
     rows = conn.execute(
         "SELECT d.event_seq, d.trigger, e.attributes, e.data, e.namespace, e.broker, e.ttl,"
         " e.headers FROM deliveries d JOIN events e ON e.seq = d.event_seq"
         " WHERE d.state = ? ORDER BY d.event_seq", (PENDING,)).fetchall()
-    return [(seq, trig, Event(json.loads(attrs), bytes(data or b"")), ns, broker, ttl,
-             json.loads(headers) if headers else {})
-            for seq, trig, attrs, data, ns, broker, ttl, headers in rows]
+    found: list[Pending] = []
+    for seq, trig, attrs, data, ns, broker, ttl, headers in rows:
+        try:
+            found.append((seq, trig, Event(json.loads(attrs), bytes(data or b"")), ns, broker,
+                          ttl, json.loads(headers) if headers else {}))
+        except (ValueError, TypeError, RecursionError) as exc:
+            finish_delivery(seq, trig, state=FAILED, attempts=0, code=None,
+                            error="the journaled event could not be read back: "
+                                  f"{type(exc).__name__}: {str(exc)[:200]}")(conn)
+    return found
 
 
 # -- collected events from a cluster's sinks (cursor per sink instance) ----------------------

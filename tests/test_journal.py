@@ -73,3 +73,21 @@ def test_once_takes_a_repeat_within_the_window_as_the_first_copy(tmp_path):
                                                             ttl=255))(conn)
     assert other_broker[1] is True
     conn.close()
+
+
+def test_an_unreadable_pending_row_is_failed_with_the_reason_not_raised(tmp_path):
+    """A poison row must not crash the broker's reload on every start."""
+    j = journal.Journal(tmp_path / "j.sqlite")
+    good = j.submit(journal.insert_event(event(1), namespace="n", broker="b", ttl=9,
+                                         triggers=["n/t"])).result()
+    bad = j.submit(journal.insert_event(event(2), namespace="n", broker="b", ttl=9,
+                                        triggers=["n/t"])).result()
+    j.submit(lambda conn: conn.execute("UPDATE events SET attributes = '{broken'"
+                                       " WHERE seq = ?", (bad,))).result()
+    pending = j.submit(journal.pending_deliveries).result()
+    assert [p[0] for p in pending] == [good]
+    j.close()
+    conn = sqlite3.connect(tmp_path / "j.sqlite")
+    state, error = conn.execute("SELECT state, error FROM deliveries WHERE event_seq = ?",
+                                (bad,)).fetchone()
+    assert state == "failed" and error.startswith("the journaled event could not be read")
