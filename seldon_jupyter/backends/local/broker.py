@@ -282,7 +282,7 @@ class Broker:
         return web.json_response({"ok": True, "in_flight": len(self.in_flight)})
 
     def app(self, max_body: int = MAX_BODY) -> web.Application:
-        app = web.Application(client_max_size=max_body)
+        app = web.Application(client_max_size=max_body, middlewares=[ingress.storage_errors])
         app.router.add_get("/healthz", self.handle_health)
         app.router.add_post("/control/reload", self.handle_reload)
         app.router.add_post("/sinks/{namespace}/{name}", self.handle_sink)

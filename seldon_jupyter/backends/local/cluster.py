@@ -143,8 +143,10 @@ class Cluster:
         finally:
             await self._http.close()
 
-    def _persist(self) -> None:
-        write_private(self.resources_file, json.dumps(list(self.resources.values()), indent=1))
+    def _persist(self, stored: dict[st.Key, dict[str, Any]]) -> None:
+        """Write what will be stored before anybody is shown it: an apply or delete that
+        cannot be written (a full disk) changes nothing, not even in memory."""
+        write_private(self.resources_file, json.dumps(list(stored.values()), indent=1))
 
     def _check_local(self, m: dict[str, Any]) -> None:
         if m["kind"] == "Deployment":
@@ -177,8 +179,9 @@ class Cluster:
         async with self.lock:
             for m in checked:
                 m.pop("status", None)
+            self._persist({**self.resources, **{resources.key(m): m for m in checked}})
+            for m in checked:
                 self._store(m)
-            self._persist()
         self.changed()
         await self.flush()
         return [self.describe(resources.key(m)) for m in checked]
@@ -188,9 +191,9 @@ class Cluster:
         async with self.lock:
             if key not in self.resources:
                 raise NotFoundError(f"{kind} {namespace}/{name} not found")
+            self._persist({k: m for k, m in self.resources.items() if k != key})
             del self.resources[key]
             self.signatures.pop(key, None)
-            self._persist()
             for child in self.predictors.pop((namespace, name), []):
                 await child.stop()
         self.changed()

@@ -6,12 +6,14 @@ knative/eventing `pkg/broker/ingress/ingress_handler.go`: every answer carries
 event is parsed and validated before the broker is looked up (a malformed event is 400
 even for an unknown broker, a valid one 404); 202 on success. The headers Knative passes
 on to subscribers are picked here and journaled with the event. A request with an
-`Idempotency-Key` header (the kit's own sends) is de-duplicated on (source, id).
+`Idempotency-Key` header (the kit's own sends) is de-duplicated on (source, id). An event
+the journal cannot store (a full disk) is a 507 with the reason, never a bare 500.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from aiohttp import web
@@ -39,6 +41,23 @@ def passed_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The request headers a Knative broker forwards to subscribers."""
     return {k: v for k, v in headers.items()
             if k.lower() in PASS_THROUGH or k.lower().startswith(PASS_PREFIXES)}
+
+
+@web.middleware
+async def storage_errors(request: web.Request,
+                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                         ) -> web.StreamResponse:
+    """An event the journal cannot store is refused with the reason, never a bare 500:
+    507 when the disk (or the journal) is full, 503 for any other storage failure."""
+    try:
+        return await handler(request)
+    except sqlite3.Error as exc:
+        full = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        return _answer(507 if full else 503,
+                       f"the journal could not store the event ({exc}); nothing was accepted: "
+                       + ("free disk space where SELDON_JUPYTER_HOME is, or run "
+                          "`seldon-jupyter journal prune`, then send again\n" if full
+                          else "send again later\n"))
 
 
 def _answer(status: int, text: str = "", **headers: str) -> web.Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import hmac
 import os
 import sys
@@ -64,6 +65,14 @@ class ControlApi:
             return _error(422, exc)
         except NotFoundError as exc:
             return _error(404, exc)
+        except OSError as exc:  # the home cannot be written: nothing was changed
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            return web.json_response(
+                {"error": f"the local cluster could not store the change: {exc.strerror} "
+                          f"({exc.filename}); nothing was applied",
+                 "hint": "free disk space where SELDON_JUPYTER_HOME is (or run `seldon-jupyter "
+                         "journal prune`), then apply again" if full else None,
+                 "type": "BackendError"}, status=507 if full else 500)
 
     async def health(self, _request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
