@@ -262,6 +262,13 @@ def recent(path: Path, *, after_event: int = 0, after_response: int = 0, limit: 
             "after_response": max([after_response, *(r[0] for r in responses)])}
 
 
+def heads(path: Path) -> tuple[int, int]:
+    """The newest seq of the events and of the responses tables (0 when empty)."""
+    rows = read_rows(path, "SELECT (SELECT COALESCE(MAX(seq), 0) FROM events),"
+                     " (SELECT COALESCE(MAX(seq), 0) FROM responses)", [])
+    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+
+
 def cursor_origin(path: Path, sink: str) -> str | None:
     """The sink instance (or pod) whose events were read last."""
     rows = read_rows(path, "SELECT origin FROM cursors WHERE sink=? ORDER BY rowid DESC"

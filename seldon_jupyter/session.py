@@ -332,14 +332,23 @@ class Session:
         return journal_retention.prune_file(self.backend.journal_path(), max_age=age,
                                             max_bytes=size, compact=compact)
 
-    def feed(self, after_event: int = 0, after_response: int = 0, *,
-             limit: int = FEED_LIMIT) -> dict[str, Any]:
-        """The newest events and responses past two cursors (what the sidebar streams):
-        `{"items": [...], "after_event": n, "after_response": m}`, oldest first."""
+    def heads(self) -> tuple[int, int]:
+        """The journal's newest (event, response) positions after collecting: a stream
+        compares them to know whether `feed` has anything new, without reading it."""
+        self._collect_quietly()
+        return journal_reader.heads(self.backend.journal_path())
+
+    def _collect_quietly(self) -> None:
         try:
             self.backend.collect(self.namespace)
         except SeldonJupyterError:
             pass  # unreachable now: the feed shows what the journal has; status() says why
+
+    def feed(self, after_event: int = 0, after_response: int = 0, *,
+             limit: int = FEED_LIMIT) -> dict[str, Any]:
+        """The newest events and responses past two cursors (what the sidebar streams):
+        `{"items": [...], "after_event": n, "after_response": m}`, oldest first."""
+        self._collect_quietly()
         return journal_reader.recent(self.backend.journal_path(), after_event=after_event,
                                      after_response=after_response, limit=limit,
                                      namespace=self.namespace)

@@ -19,7 +19,7 @@ from tornado.iostream import StreamClosedError
 from seldon_jupyter.server.state import SeldonJupyter
 
 STREAM_SECONDS = 3600  # a stream ends after an hour; EventSource reconnects by itself
-POLL = 0.5
+KEEP_ALIVE = 10.0  # seconds of silence before a comment line keeps proxies from closing it
 NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
@@ -111,7 +111,8 @@ class BackendHandler(_Base):
 
 
 class StreamHandler(_Base):
-    """text/event-stream: `topology` when it changes, `events` when new ones arrive."""
+    """text/event-stream: `topology` when it changes, `events` when new ones arrive. Every
+    stream of a (backend, namespace) shares one poller (server.hub)."""
 
     @web.authenticated
     async def get(self) -> None:
@@ -120,28 +121,37 @@ class StreamHandler(_Base):
         after_event, after_response = self._int("after_event", 0), self._int("after_response", 0)
         where = self.where()
         limit = min(max(self._int("limit", 500), 1), 5000)
-        last_topology = ""
+        watch = self.state.hub.join(where)
+        shown_topology, seen_heads, version = "", None, -1
         deadline = time.monotonic() + STREAM_SECONDS
-        tick = 0
         try:
             while time.monotonic() < deadline:
-                if tick % 4 == 0:
-                    shown = json.dumps(await asyncio.to_thread(self.state.topology, *where))
-                    if shown != last_topology:
-                        last_topology = shown
-                        self.write(f"event: topology\ndata: {shown}\n\n")
-                batch = await asyncio.to_thread(self.state.events, after_event,
-                                                after_response, limit, *where)
-                after_event, after_response = batch["after_event"], batch["after_response"]
-                if batch["items"]:
-                    self.write(f"event: events\ndata: {json.dumps(batch)}\n\n")
-                if tick % 20 == 0:
-                    self.write(": keep-alive\n\n")
-                await self.flush()
-                tick += 1
-                await asyncio.sleep(POLL)
+                version, said = watch.version, False
+                if watch.topology and watch.topology != shown_topology:
+                    shown_topology, said = watch.topology, True
+                    self.write(f"event: topology\ndata: {shown_topology}\n\n")
+                full = False
+                if watch.heads is not None and watch.heads != seen_heads:
+                    heads = watch.heads
+                    batch = await asyncio.to_thread(self.state.events, after_event,
+                                                    after_response, limit, *where)
+                    after_event, after_response = batch["after_event"], batch["after_response"]
+                    if batch["items"]:
+                        said = True
+                        self.write(f"event: events\ndata: {json.dumps(batch)}\n\n")
+                    full = len(batch["items"]) >= limit  # a full page: read on at once
+                    seen_heads = None if full else heads
+                if said:
+                    await self.flush()
+                if not full:
+                    await watch.wait(version, KEEP_ALIVE)
+                    if watch.version == version:  # nothing for a while: say we are here
+                        self.write(": keep-alive\n\n")
+                        await self.flush()
         except StreamClosedError:
             return
+        finally:
+            self.state.hub.leave(watch)
         self.finish()
 
 

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from seldon_jupyter.errors import SeldonJupyterError
+from seldon_jupyter.server.hub import Hub
 from seldon_jupyter.session import Session
 from seldon_jupyter.settings import SettingsTraits
 
@@ -26,6 +27,7 @@ class SeldonJupyter(SettingsTraits):
         super().__init__(**kwargs)
         self._sessions: dict[tuple[str, str], Session] = {}
         self._lock = threading.Lock()
+        self.hub = Hub(self)  # one poller per (backend, namespace) for all open streams
 
     def session(self, backend: str = "", namespace: str = "") -> Session:
         """The Session for a backend and namespace ("" = the configured ones)."""
@@ -78,6 +80,13 @@ class SeldonJupyter(SettingsTraits):
     def events(self, after_event: int, after_response: int, limit: int, backend: str = "",
                namespace: str = "") -> dict[str, Any]:
         return self.session(backend, namespace).feed(after_event, after_response, limit=limit)
+
+    def heads(self, backend: str = "", namespace: str = "") -> tuple[int, int] | None:
+        """The journal's newest positions for the streams to compare (None: unreadable)."""
+        try:
+            return self.session(backend, namespace).heads()
+        except SeldonJupyterError:
+            return None
 
     def close(self) -> None:
         for session in self._sessions.values():

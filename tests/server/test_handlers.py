@@ -164,3 +164,38 @@ async def test_backend_start_is_the_palette_command(jp_fetch, deployed):
         await jp_fetch("seldon-jupyter", "api", "backend", method="POST",
                        body=json.dumps({"action": "explode"}))
     assert info.value.code == 400 and '"start" | "stop"' in info.value.response.reason
+
+
+async def test_twenty_idle_streams_share_one_poller(jp_fetch, deployed, jp_serverapp,
+                                                    jp_http_port, jp_base_url, jp_auth_header):
+    """Each stream used to read the feed twice a second and the topology every two seconds
+    on its own: 50 idle sidebars cost a CPU core."""
+    import asyncio
+
+    from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+    state = jp_serverapp.web_app.settings["seldon_jupyter"]
+    calls = {"events": 0, "topology": 0}
+
+    def counting(name):
+        real = getattr(state, name)
+
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return call
+
+    state.events, state.topology = counting("events"), counting("topology")
+    chunks: list[list[str]] = [[] for _ in range(20)]
+    url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}seldon-jupyter/api/stream"
+    client = AsyncHTTPClient(force_instance=True, max_clients=32)
+    try:
+        results = await asyncio.gather(*(client.fetch(HTTPRequest(
+            url, headers=jp_auth_header, request_timeout=4,
+            streaming_callback=lambda chunk, i=i: chunks[i].append(chunk.decode())))
+            for i in range(20)), return_exceptions=True)
+    finally:
+        client.close()
+    assert all("event: topology\ndata: " in "".join(c) for c in chunks), results[:2]
+    assert calls["topology"] <= 4, calls  # one poller: every 2 s, not 20 streams x 2
+    assert calls["events"] <= 25, calls  # each stream reads its first page, then on change
