@@ -133,6 +133,8 @@ def load_sklearn(unit: dict[str, Any]) -> LoadedModel:
             raise BadInput(WRONG_SHAPE)
         if not np.isfinite(array).all():
             raise BadInput("the input holds NaN or infinite values")
+        if array.shape[0] == 0:  # scikit-learn refuses it with a ValueError (a 500)
+            raise BadInput(f"the input has no rows (shape {array.shape}): send at least one")
         return fn(array)
 
     if width is not None:  # warm up: the first call pays for lazy imports, not a request

@@ -111,6 +111,9 @@ class Predictor:
             message = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise SeldonError(400, f"Invalid JSON: {exc}", "MICROSERVICE_BAD_DATA") from exc
+        except RecursionError as exc:
+            raise SeldonError(400, "Invalid JSON: nested too deeply to read",
+                              "MICROSERVICE_BAD_DATA") from exc
         if not isinstance(message, dict):
             raise SeldonError(400, "a SeldonMessage must be a JSON object",
                               "MICROSERVICE_BAD_DATA")

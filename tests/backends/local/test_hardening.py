@@ -18,6 +18,13 @@ from seldon_jupyter.session import Session
 from tests.helpers import pid_listening_on, python_sdep, wait_for
 
 TOKEN = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=40)
+# header values as raw bytes: 0x80-0xFF go out as latin-1, i.e. bytes that are not UTF-8
+RAW_TOKEN = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0xFF,
+                                           blacklist_characters="\x7f"), max_size=40)
+TTLS = st.sampled_from(["0", "1", "2", "-1", "255", "256", str(2**31), str(2**63), "abc",
+                        "1e3", " 7"])
+DEEP = st.integers(min_value=500, max_value=3000).map(
+    lambda depth: b"[" * depth + b"]" * depth)
 HEADER_NAMES = st.sampled_from(["ce-id", "ce-source", "ce-type", "ce-specversion", "ce-time",
                                 "ce-subject", "ce-dataschema", "ce-Ext1", "ce-knativebrokerttl",
                                 "ce-averyveryveryverylongname", "content-type", "ce-", "x-other"])
@@ -29,13 +36,17 @@ SPECVERSIONS = st.sampled_from(["1.0", "0.3", "", "2.0", "1", "1.0 "])
 
 @st.composite
 def requests_(draw):
-    headers = draw(st.dictionaries(HEADER_NAMES, TOKEN, max_size=8))
+    headers = draw(st.dictionaries(HEADER_NAMES, RAW_TOKEN | TOKEN, max_size=8))
     if draw(st.booleans()):
         headers.update({"ce-id": draw(TOKEN) or "id", "ce-source": "s", "ce-type": "t",
                         "ce-specversion": draw(SPECVERSIONS)})
+    if draw(st.booleans()):
+        headers["ce-knativebrokerttl"] = draw(TTLS)
     headers["content-type"] = draw(CONTENT_TYPES)
-    kind = draw(st.sampled_from(["bytes", "json", "structured"]))
-    if kind == "bytes":
+    kind = draw(st.sampled_from(["bytes", "json", "structured", "deep"]))
+    if kind == "deep":
+        body = draw(DEEP)
+    elif kind == "bytes":
         body = draw(st.binary(max_size=2048))
     elif kind == "json":
         body = json.dumps(draw(st.recursive(
@@ -47,6 +58,37 @@ def requests_(draw):
             ["id", "source", "type", "specversion", "time", "data", "data_base64",
              "datacontentencoding"]), max_size=8))}).encode()
     return headers, body
+
+
+ROWS = st.lists(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32)
+                         | st.integers(-10, 10), min_size=0, max_size=5), max_size=3)
+
+
+@st.composite
+def seldon_messages(draw):
+    """SeldonMessages as a fuzzer writes them: empty, 0-row or ragged data, wrong shapes,
+    odd names and meta, deep nesting."""
+    kind = draw(st.sampled_from(["ndarray", "tensor", "deep", "other"]))
+    if kind == "deep":
+        return b'{"data": {"ndarray": ' + draw(DEEP) + b"}}"
+    if kind == "ndarray":
+        message = {"data": {"ndarray": draw(ROWS)}}
+    elif kind == "tensor":
+        shape = draw(st.lists(st.integers(-2, 5), max_size=3))
+        values = draw(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32),
+                               max_size=20))
+        message = {"data": {"tensor": {"shape": shape, "values": values}}}
+    else:
+        message = draw(st.dictionaries(st.sampled_from(
+            ["data", "jsonData", "strData", "binData", "meta"]), st.none() | st.integers()
+            | st.text(max_size=5) | st.lists(st.integers(), max_size=3), max_size=3))
+    if draw(st.booleans()) and isinstance(message.get("data"), dict):
+        message["data"]["names"] = draw(st.none() | st.lists(st.text(max_size=4), max_size=5)
+                                        | st.integers())
+    if draw(st.booleans()):
+        message["meta"] = draw(st.none() | st.integers() | st.dictionaries(
+            st.sampled_from(["puid", "tags", "routing"]), st.text(max_size=5), max_size=3))
+    return json.dumps(message).encode()
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +104,10 @@ def targets(backend):
 @given(request=requests_())
 def test_broker_ingress_answers_4xx_with_a_reason_or_202(targets, request):
     headers, body = request
-    resp = requests.post(targets[0], data=body, headers=headers, timeout=30)
-    assert resp.status_code in (202, 400, 413), (resp.status_code, resp.text)
-    if resp.status_code == 400:
-        assert resp.text.strip()
+    status, text = _raw_post(targets[0], headers, body)
+    assert status in (202, 400, 413), (status, text)
+    if status == 400:
+        assert text.strip()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
@@ -73,11 +115,22 @@ def test_broker_ingress_answers_4xx_with_a_reason_or_202(targets, request):
 def test_predictor_answers_4xx_with_a_seldon_reason_or_200(targets, request):
     headers, body = request
     owner = {**headers, "Authorization": f"Bearer {targets[2]}"}  # the cluster's own broker
+    code, text = _raw_post(targets[1], owner, body)
+    assert code in (200, 400, 413), (code, text)
+    if code == 400:
+        status = json.loads(text)["status"]
+        assert status["status"] == 1 and status["code"] == -1 and status["info"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=seldon_messages())
+def test_predictor_answers_any_seldon_message_with_200_or_a_seldon_400(targets, body):
+    owner = {"Authorization": f"Bearer {targets[2]}", "Content-Type": "application/json"}
     resp = requests.post(targets[1], data=body, headers=owner, timeout=30)
-    assert resp.status_code in (200, 400, 413), (resp.status_code, resp.text)
+    assert resp.status_code in (200, 400), (resp.status_code, resp.text, body[:200])
     if resp.status_code == 400:
         status = resp.json()["status"]
-        assert status["status"] == 1 and status["code"] == -1 and status["info"]
+        assert status["reason"] == "MICROSERVICE_BAD_DATA" and status["info"]
 
 
 def test_the_predictor_and_the_sinks_take_writes_only_with_the_token(targets, backend):
