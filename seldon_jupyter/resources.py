@@ -19,6 +19,7 @@ from seldon_jupyter.errors import ManifestError
 from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION
 
 IRIS_URI = "gs://seldon-models/v1.19.0/sklearn/iris"
+IRIS_V2_URI = "gs://seldon-models/sklearn/iris-0.23.2/lr_model"  # Seldon's V2 (MLServer) iris
 EVENT_DISPLAY_IMAGE = "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display"
 MANAGED_BY = ("app.kubernetes.io/managed-by", "seldon-jupyter")
 COLLECTOR_LABEL = "seldon-jupyter.io/collector"
@@ -122,8 +123,11 @@ def seldon_deployment(
     model_name: str = "classifier",
     replicas: int = 1,
     parameters: Mapping[str, Any] | None = None,
+    protocol: str | None = None,
 ) -> dict[str, Any]:
-    """A SeldonDeployment serving one prepackaged-server model (SKLEARN_SERVER by default)."""
+    """A SeldonDeployment serving one prepackaged-server model (SKLEARN_SERVER by default);
+    `protocol="v2"` serves it with MLServer over the Open Inference Protocol (pass a V2
+    model, e.g. IRIS_V2_URI)."""
     graph: dict[str, Any] = {"name": model_name, "implementation": implementation,
                              "modelUri": model_uri, "children": []}
     if parameters:
@@ -132,7 +136,8 @@ def seldon_deployment(
         "apiVersion": "machinelearning.seldon.io/v1",
         "kind": "SeldonDeployment",
         "metadata": metadata(name, namespace),
-        "spec": {"predictors": [{"name": predictor, "replicas": replicas, "graph": graph}]},
+        "spec": {"predictors": [{"name": predictor, "replicas": replicas, "graph": graph}],
+                 **({"protocol": protocol} if protocol else {})},
     }
 
 

@@ -22,7 +22,7 @@ from seldon_jupyter.backends.local.processes import RUNNING, Child
 from seldon_jupyter.backends.local.serve import TOKEN_ENV
 from seldon_jupyter.backends.local.state import write_private
 from seldon_jupyter.errors import ManifestError, NotFoundError
-from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION
+from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION, V2_PROTOCOLS
 
 EVENT_DISPLAY_IMAGES = ("event_display", "event-display")
 
@@ -209,10 +209,14 @@ class Cluster:
             cname = f"{ns}/{name}/{predictor['name']}"
             config = {"namespace": ns, "deployment": name, "predictor": predictor["name"],
                       "unit": predictor["graph"], "model_class": _model_class(predictor),
-                      "python_path": annotations.get(PYTHON_PATH_ANNOTATION)}
+                      "python_path": annotations.get(PYTHON_PATH_ANNOTATION),
+                      "implementation": predictor["graph"].get("implementation"),
+                      "models_home": str(self.home / "models")}
             path = self.home / "predictors" / f"{ns}.{name}.{predictor['name']}.json"
             write_private(path, json.dumps(config))
-            child = Child(cname, "seldon_jupyter.backends.local.predictor",
+            v2 = m["spec"].get("protocol") in V2_PROTOCOLS  # the real MLServer serves it
+            module = "mlserver_pod" if v2 else "predictor"
+            child = Child(cname, f"seldon_jupyter.backends.local.{module}",
                           ["--config", str(path)], env=self._env(), on_change=self.changed,
                           log=self.home / "logs" / f"{ns}.{name}.{predictor['name']}.log",
                           port=ports.get(cname, 0), home=self.home)

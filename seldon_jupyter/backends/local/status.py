@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from seldon_jupyter.backends.local.dispatch import DEFAULT_DELIVERY, Delivery
+from seldon_jupyter.naming import prediction_path
 from seldon_jupyter.schemas import check_duration
 
 Key = tuple[str, str, str]
@@ -84,7 +85,7 @@ def sdep_status(m: dict[str, Any], world: World) -> dict[str, Any]:
     status: dict[str, Any] = {"state": state, "description": description,
                               "replicas": len(views)}
     if views and views[0].port:
-        status["address"] = {"url": f"http://127.0.0.1:{views[0].port}/api/v1.0/predictions"}
+        status["address"] = {"url": f"http://127.0.0.1:{views[0].port}{prediction_path(m)}"}
     status["deploymentStatus"] = {
         f"{name}-{v.name}": {"replicas": 1, "availableReplicas": int(v.state == "running")}
         for v in views}
