@@ -86,7 +86,8 @@ def count_responses(path: Path, *, type: str | None = None,  # noqa: A002
 
 
 # The request of a response: through the local broker's own chain (the reply's parent), or
-# on a cluster by the `meta.puid` Seldon echoes from the request body, matched to what the
+# on a cluster by the `meta.puid` Seldon echoes from the request body (or the `id` an Open
+# Inference Protocol server answers with, the request's id), matched to what the
 # kit recorded when it sent it; the latency is then from the send time to the response's
 # knativearrivaltime at the sink (collect stores that as received_at).
 _SELECT = (
@@ -97,7 +98,8 @@ _SELECT = (
     " LEFT JOIN events e ON e.seq = r.event_seq LEFT JOIN events q ON q.seq = e.parent_seq"
     " LEFT JOIN events p ON r.event_seq IS NULL AND p.seq = (SELECT max(s.seq) FROM events s"
     f" WHERE s.status = '{SENT}' AND s.id = CASE WHEN json_valid(CAST(r.data AS TEXT)) THEN"
-    " json_extract(CAST(r.data AS TEXT), '$.meta.puid') END)")  # the last send of that id
+    " COALESCE(json_extract(CAST(r.data AS TEXT), '$.meta.puid'),"
+    " json_extract(CAST(r.data AS TEXT), '$.id')) END)")  # the last send of that id
 
 
 def _many_rows(data: str | None) -> tuple[list[str], list[list[Any]]] | None:

@@ -1,4 +1,5 @@
-"""Seldon v1 payloads (SeldonMessage) on the wire: reading answers, parsing requests.
+"""Payloads on the wire: reading answers (Seldon v1 SeldonMessages and Open Inference
+Protocol responses), parsing SeldonMessage requests.
 
 No pandas here and numpy only inside `message_array`, so the broker (which flattens
 answers into the journal with `answer_shape`) and the model servers import it cheaply.
@@ -71,12 +72,56 @@ def _tensor_rows(tensor: Any) -> list[list[Any]] | None:
     return [values[r * width:(r + 1) * width] for r in range(rows)]
 
 
+def _flat(data: list[Any]) -> list[Any]:
+    """V2 `data` may be nested row-major lists: their leaves in order."""
+    out: list[Any] = []
+    stack = [iter(data)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, list):
+                stack.append(iter(item))
+                break
+            out.append(item)
+        else:
+            stack.pop()
+    return out
+
+
+def _v2_shape(outputs: list[Any]) -> tuple[list[str], list[list[Any]]] | None:
+    """An inference response's outputs as columns: `<name>` for one value per row,
+    `<name>:<i>` for several; every output must have the same number of rows."""
+    names: list[str] = []
+    parts: list[list[list[Any]]] = []
+    count = None
+    for out in outputs:
+        shape, data = (out.get("shape"), out.get("data")) if isinstance(out, dict) else (
+            None, None)
+        if not (isinstance(shape, list) and shape and isinstance(data, list)
+                and all(isinstance(d, int) and d >= 0 for d in shape)):
+            return None
+        values, rows, width = _flat(data), shape[0], 1
+        for d in shape[1:]:
+            width *= d
+        if rows * width != len(values) or count not in (None, rows):
+            return None
+        count = rows
+        name = str(out.get("name"))
+        names += [name] if width == 1 else [f"{name}:{i}" for i in range(width)]
+        parts.append([values[r * width:(r + 1) * width] for r in range(rows)])
+    if not count:
+        return None
+    return names, [[v for part in parts for v in part[r]] for r in range(count)]
+
+
 def answer_shape(message: Any) -> tuple[list[str], list[list[Any]]] | None:
-    """Column names and rows of a SeldonMessage answer (ndarray or tensor), or None.
+    """Column names and rows of an answer, or None: a SeldonMessage (ndarray or tensor)
+    or an Open Inference Protocol response (`outputs`, see _v2_shape).
 
     ndarray rows keep their Python types (a class name beside a probability); names that
     do not fit the row width are replaced by SKLEARN_SERVER's t:0, t:1, ...
     """
+    if isinstance(message, dict) and isinstance(message.get("outputs"), list):
+        return _v2_shape(message["outputs"])
     data = message.get("data") if isinstance(message, dict) else None
     if not isinstance(data, dict):
         return None

@@ -227,27 +227,32 @@ class Session:
         return self.backend.send_target(namespace or self.namespace, broker or self.broker).url
 
     def event(self, payload: Any = None, *, type: str,  # noqa: A002
-              source: str | None = None, kind: str = "ndarray", **attrs: Any) -> Event:
+              source: str | None = None, kind: str = "ndarray", protocol: str = "seldon",
+              **attrs: Any) -> Event:
         """Build a CloudEvent; arrays and DataFrames become a Seldon payload first, whose
-        `meta.puid` is the event id (Seldon echoes it, so the answer names its request)."""
+        `meta.puid` is the event id (Seldon echoes it, so the answer names its request),
+        or with `protocol="v2"` an Open Inference Protocol request whose `id` is the event
+        id (`kind="tensor"`, one input, or `"columns"`, one input per column)."""
         if isinstance(payload, Event):
             return payload
-        return self._new_event(tables.as_payload(payload, kind), tables.takes_puid(payload),
-                               type=type, source=source or self.source, **attrs)
+        body, tag = tables.request_body(payload, kind, protocol)
+        return self._new_event(body, tag, type=type, source=source or self.source, **attrs)
 
     @staticmethod
-    def _new_event(body: Any, built: bool, **attrs: Any) -> Event:
+    def _new_event(body: Any, tag: tables.Tag | None, **attrs: Any) -> Event:
         event_id = attrs.pop("id", None) or str(uuid.uuid4())
-        if built:
-            body = tables.with_puid(body, event_id)
+        if tag is not None:
+            body = tag(body, event_id)
         return events.new_event(body, id=event_id, **attrs)
 
     def send(self, payload: Any = None, *, type: str | None = None,  # noqa: A002
              source: str | None = None, broker: str | None = None,
-             structured: bool = False, kind: str = "ndarray", **attrs: Any) -> sender.SendResult:
+             structured: bool = False, kind: str = "ndarray", protocol: str = "seldon",
+             **attrs: Any) -> sender.SendResult:
         """Send one event to the broker; returns its id and the broker's answer."""
         event = payload if isinstance(payload, Event) else self.event(
-            payload, type=self._need_type(type), source=source, kind=kind, **attrs)
+            payload, type=self._need_type(type), source=source, kind=kind, protocol=protocol,
+            **attrs)
         target = self.backend.send_target(self.namespace, broker or self.broker)
         started = time.time()
         result = sender.send_one(self._http, target, event, structured=structured)
@@ -266,14 +271,14 @@ class Session:
                   concurrency: int = 32, batch_size: int | None = None, kind: str = "ndarray",
                   structured: bool = False, broker: str | None = None,
                   progress: Callable[[int, int], None] | None = None,
-                  cancel: threading.Event | None = None,
+                  cancel: threading.Event | None = None, protocol: str = "seldon",
                   **attrs: Any) -> sender.SendSummary:
         """Send one event per row (or per `batch_size` rows), concurrently and bounded;
         setting `cancel` (from another thread, e.g. a widget's Cancel) stops what has not
-        been sent yet."""
+        been sent yet. `protocol="v2"` sends Open Inference Protocol requests."""
         batch = [item if isinstance(item, Event) else self._new_event(
-            item, built, type=self._need_type(type), source=source or self.source, **attrs)
-            for item, built in tables.split_rows(data, kind, batch_size)]
+            item, tag, type=self._need_type(type), source=source or self.source, **attrs)
+            for item, tag in tables.split_rows(data, kind, batch_size, protocol)]
         target = self.backend.send_target(self.namespace, broker or self.broker)
         started = time.time()  # on a cluster, latency counts from here (the batch's start)
         summary = _loop.run(sender.send_bulk(target, batch, structured=structured,

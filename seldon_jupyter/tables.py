@@ -3,18 +3,20 @@
 A notebook user has arrays and DataFrames; Seldon speaks `{"data": {"names", "ndarray" |
 "tensor"}}`, `jsonData`, `strData` and `binData`. `is_rows` decides once, for `send`,
 `send_many` and `%seldon_send` alike, whether a value is rows (one event each) or one
-payload; `split_rows` turns rows into one SeldonMessage per row or batch.
+payload; `split_rows` turns rows into one SeldonMessage per row or batch, or into Open
+Inference Protocol requests with `protocol="v2"` (built by v2_tables).
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from seldon_jupyter import v2_tables
 from seldon_jupyter.errors import PayloadError
 from seldon_jupyter.events import Event
 from seldon_jupyter.payloads import KINDS, message_array
@@ -135,27 +137,48 @@ def with_puid(message: dict[str, Any], puid: str) -> dict[str, Any]:
     return {**message, "meta": {**meta, "puid": puid}}
 
 
-def split_rows(data: Any, kind: str = "ndarray", batch_size: int | None = None
-               ) -> list[tuple[Any, bool]]:
-    """(payload, built) per event: one SeldonMessage per row (or per `batch_size` rows),
-    built by the kit; dicts and events pass through as they are."""
+Tag = Callable[[dict[str, Any], str], dict[str, Any]]  # stamps the event id into a body
+PROTOCOLS = ("seldon", "v2")
+
+
+def request_body(payload: Any, kind: str = "ndarray", protocol: str = "seldon"
+                 ) -> tuple[Any, Tag | None]:
+    """One event's body, and how its event id is stamped into it: `meta.puid` of a
+    SeldonMessage (Seldon echoes it), the `id` of a V2 inference request (the server
+    answers with it). Rows become the protocol's request; anything else is sent as it is."""
+    if protocol == "v2":
+        if built(payload):
+            return v2_tables.to_v2(payload, kind=_v2_kind(kind)), v2_tables.with_id
+        return payload, v2_tables.with_id if v2_tables.is_v2_request(payload) else None
+    if protocol != "seldon":
+        raise PayloadError(f"unknown protocol {protocol!r}", hint=f"one of {PROTOCOLS}")
+    return as_payload(payload, kind), with_puid if takes_puid(payload) else None
+
+
+def _v2_kind(kind: str) -> str:
+    return "tensor" if kind == "ndarray" else kind  # the Seldon default means one tensor
+
+
+def split_rows(data: Any, kind: str = "ndarray", batch_size: int | None = None,
+               protocol: str = "seldon") -> list[tuple[Any, Tag | None]]:
+    """(payload, tag) per event: one request per row (or per `batch_size` rows), built by
+    the kit in the protocol's form; dicts and events pass through as they are."""
     step = batch_size or 1
-    if isinstance(data, pd.DataFrame):
-        return [(to_seldon(data.iloc[i:i + step], kind=kind), True)
-                for i in range(0, len(data), step)]
-    if isinstance(data, np.ndarray):
-        array = data if data.ndim == 2 else data.reshape(len(data), -1)
-        return [(to_seldon(array[i:i + step], kind=kind), True)
-                for i in range(0, len(array), step)]
+    if isinstance(data, pd.DataFrame | np.ndarray):
+        table = data if isinstance(data, pd.DataFrame) or data.ndim == 2 else data.reshape(
+            len(data), -1)
+        return [request_body(table.iloc[i:i + step] if isinstance(table, pd.DataFrame)
+                             else table[i:i + step], kind, protocol)
+                for i in range(0, len(table), step)]
     if isinstance(data, Iterable) and not isinstance(data, str | bytes | Mapping):
-        out: list[tuple[Any, bool]] = []
+        out: list[tuple[Any, Tag | None]] = []
         for item in data:
             if isinstance(item, list | tuple | np.ndarray):
-                out.append((to_seldon([list(item)], kind=kind), True))
+                out.append(request_body([list(item)], kind, protocol))
             elif isinstance(item, Event):
-                out.append((item, False))
+                out.append((item, None))
             elif isinstance(item, Mapping):
-                out.append((item, takes_puid(item)))
+                out.append(request_body(item, kind, protocol))
             else:
                 raise PayloadError(f"send_many got a {type(item).__name__} item",
                                    hint="items are rows (lists), payload dicts or Events")

@@ -59,7 +59,7 @@ async def _ready(port: int, model: str, server: asyncio.Task[Any]) -> str | None
         for _ in range(int(READY_TIMEOUT / 0.2)):
             if server.done():
                 return "MLServer stopped before the model was ready (see the log)"
-            with contextlib.suppress(aiohttp.ClientError):
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 async with http.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
                     if resp.status == 200:
                         return None
