@@ -20,6 +20,7 @@ from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION
 
 IRIS_URI = "gs://seldon-models/v1.19.0/sklearn/iris"
 IRIS_V2_URI = "gs://seldon-models/sklearn/iris-0.23.2/lr_model"  # Seldon's V2 (MLServer) iris
+KSERVE_IRIS_URI = "gs://kfserving-examples/models/sklearn/1.0/model"  # KServe's sklearn iris
 EVENT_DISPLAY_IMAGE = "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display"
 MANAGED_BY = ("app.kubernetes.io/managed-by", "seldon-jupyter")
 COLLECTOR_LABEL = "seldon-jupyter.io/collector"
@@ -32,6 +33,7 @@ SHORT_KINDS = {
     "sdep": "SeldonDeployment", "seldondeployment": "SeldonDeployment",
     "broker": "Broker", "trigger": "Trigger", "service": "Service", "svc": "Service",
     "deployment": "Deployment", "deploy": "Deployment",
+    "inferenceservice": "InferenceService", "isvc": "InferenceService",
 }
 
 
@@ -141,6 +143,20 @@ def seldon_deployment(
     }
 
 
+def inference_service(name: str, *, storage_uri: str = KSERVE_IRIS_URI,
+                      namespace: str = "default", model_format: str = "sklearn",
+                      protocol_version: str = "v2") -> dict[str, Any]:
+    """A KServe InferenceService with one predictor (scikit-learn over V2 by default)."""
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": metadata(name, namespace),
+        "spec": {"predictor": {"model": {"modelFormat": {"name": model_format},
+                                         "protocolVersion": protocol_version,
+                                         "storageUri": storage_uri}}},
+    }
+
+
 def python_deployment(name: str, *, model_class: str, path: str, namespace: str = "default",
                       predictor: str = "default", image: str = "seldon-jupyter/python-model:local",
                       parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -188,12 +204,18 @@ def trigger(
     service: str | None = None,
     uri: str | None = None,
     delivery: Mapping[str, Any] | None = None,
+    inference_service: str | None = None,
 ) -> dict[str, Any]:
-    """A Trigger whose subscriber is a SeldonDeployment, a Service, a URI, or a ref + uri path."""
+    """A Trigger whose subscriber is a SeldonDeployment, a KServe InferenceService (its
+    address is the service's root: give the V2 path as `uri`, e.g.
+    `/v2/models/<name>/infer`), a Service, a URI, or a ref + uri path."""
     subscriber: dict[str, Any] = {}
-    if deployment and service:
-        raise ManifestError("give a deployment or a service as subscriber, not both",
-                            field="spec.subscriber")
+    if sum(map(bool, (deployment, service, inference_service))) > 1:
+        raise ManifestError("give one of deployment, inference_service or service as "
+                            "subscriber", field="spec.subscriber")
+    if inference_service:
+        subscriber["ref"] = {"apiVersion": "serving.kserve.io/v1beta1",
+                             "kind": "InferenceService", "name": inference_service}
     if deployment:
         subscriber["ref"] = {"apiVersion": "machinelearning.seldon.io/v1",
                              "kind": "SeldonDeployment", "name": deployment}

@@ -225,6 +225,47 @@ def check_cluster_role(m: dict[str, Any]) -> None:
                 _fail(f"rules[{i}].{field}", "must be a list of strings")
 
 
+KSERVE = "serving.kserve.io/v1beta1"
+# KServe's framework shorthands (predictor.<framework>) beside predictor.model
+KSERVE_FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "tensorflow", "pytorch", "triton",
+                     "onnx", "pmml", "paddle", "huggingface")
+KSERVE_PROTOCOLS = ("v1", "v2", "grpc-v2")
+
+
+def inference_model(m: dict[str, Any]) -> dict[str, Any]:
+    """{format, storageUri, protocol} of an InferenceService's predictor, from
+    `predictor.model` (modelFormat.name) or a framework shorthand (`predictor.sklearn`);
+    KServe's default protocol is v1."""
+    predictor = _mapping(_mapping(m.get("spec"), "spec").get("predictor"), "spec.predictor")
+    if "model" in predictor:
+        model = _mapping(predictor["model"], "spec.predictor.model")
+        fmt = _mapping(model.get("modelFormat"), "spec.predictor.model.modelFormat")
+        name, where = _string(fmt.get("name"), "spec.predictor.model.modelFormat.name"), \
+            "spec.predictor.model"
+    else:
+        found = [k for k in KSERVE_FRAMEWORKS if k in predictor]
+        if len(found) != 1:
+            _fail("spec.predictor", "needs exactly one of model (with modelFormat) or a "
+                  f"framework ({', '.join(KSERVE_FRAMEWORKS)})",
+                  hint="e.g. predictor: {model: {modelFormat: {name: sklearn}, storageUri: "
+                       "gs://kfserving-examples/models/sklearn/1.0/model}}")
+        name, where = found[0], f"spec.predictor.{found[0]}"
+        model = _mapping(predictor[name], where)
+    uri = model.get("storageUri")
+    if uri is not None:
+        _string(uri, f"{where}.storageUri")
+    protocol = model.get("protocolVersion", "v1")
+    if protocol not in KSERVE_PROTOCOLS:
+        _fail(f"{where}.protocolVersion", f"unsupported value {protocol!r}",
+              hint=", ".join(KSERVE_PROTOCOLS))
+    return {"format": name, "storageUri": uri or "", "protocol": protocol}
+
+
+def check_inference_service(m: dict[str, Any]) -> None:
+    check_name(m["metadata"].get("name"), "metadata.name", label=True)
+    inference_model(m)
+
+
 Checker = Callable[[dict[str, Any]], None]
 CLUSTER_SCOPED = ("ClusterRole",)
 KINDS: dict[tuple[str, str], Checker] = {
@@ -235,5 +276,6 @@ KINDS: dict[tuple[str, str], Checker] = {
     ("apps/v1", "Deployment"): check_deployment,
     ("v1", "ConfigMap"): check_config_map,
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): check_cluster_role,
+    (KSERVE, "InferenceService"): check_inference_service,
 }
 OLD_EVENTING = ("eventing.knative.dev/v1alpha1", "eventing.knative.dev/v1beta1")

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from seldon_jupyter import resources
+from seldon_jupyter import resources, schemas
 from seldon_jupyter.backends.local import status as st
 from seldon_jupyter.backends.local.processes import RUNNING, Child
 from seldon_jupyter.backends.local.serve import TOKEN_ENV
@@ -25,6 +25,7 @@ from seldon_jupyter.errors import ManifestError, NotFoundError
 from seldon_jupyter.naming import PYTHON_PATH_ANNOTATION, V2_PROTOCOLS
 
 EVENT_DISPLAY_IMAGES = ("event_display", "event-display")
+SERVED = ("SeldonDeployment", "InferenceService")  # kinds the cluster runs model servers for
 
 
 def _spec_signature(m: dict[str, Any]) -> str:
@@ -50,7 +51,7 @@ class Cluster:
         self.token = token
         self.resources: dict[st.Key, dict[str, Any]] = {}
         self.signatures: dict[st.Key, str] = {}
-        self.predictors: dict[tuple[str, str], list[Child]] = {}
+        self.predictors: dict[st.Key, list[Child]] = {}  # model servers by resource
         self.broker: Child | None = None
         self.lock = asyncio.Lock()
         self._push = asyncio.Event()
@@ -166,7 +167,7 @@ class Cluster:
     def _store(self, m: dict[str, Any]) -> None:
         key = resources.key(m)
         self.resources[key] = m
-        if key[0] == "SeldonDeployment" and self.signatures.get(key) != _spec_signature(m):
+        if key[0] in SERVED and self.signatures.get(key) != _spec_signature(m):
             self.signatures[key] = _spec_signature(m)
             task = asyncio.create_task(self._restart_predictors(m))
             self._tasks.add(task)
@@ -194,18 +195,21 @@ class Cluster:
             self._persist({k: m for k, m in self.resources.items() if k != key})
             del self.resources[key]
             self.signatures.pop(key, None)
-            for child in self.predictors.pop((namespace, name), []):
+            for child in self.predictors.pop(key, []):
                 await child.stop()
         self.changed()
 
     async def _restart_predictors(self, m: dict[str, Any]) -> None:
-        ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
-        old = self.predictors.pop((ns, name), [])
+        key = resources.key(m)
+        ns, name = key[1], key[2]
+        old = self.predictors.pop(key, [])
         ports = {c.name: c.port for c in old}
         await asyncio.gather(*(c.stop() for c in old))
         children = []
         annotations = m["metadata"].get("annotations") or {}
-        for predictor in m["spec"]["predictors"]:
+        if key[0] == "InferenceService":
+            children.append(self._isvc_child(m, ports))
+        for predictor in m["spec"]["predictors"] if key[0] == "SeldonDeployment" else []:
             cname = f"{ns}/{name}/{predictor['name']}"
             config = {"namespace": ns, "deployment": name, "predictor": predictor["name"],
                       "unit": predictor["graph"], "model_class": _model_class(predictor),
@@ -221,10 +225,27 @@ class Cluster:
                           log=self.home / "logs" / f"{ns}.{name}.{predictor['name']}.log",
                           port=ports.get(cname, 0), home=self.home)
             children.append(child)
-        self.predictors[(ns, name)] = children
+        self.predictors[key] = children
         for child in children:
             child.start()
         self.changed()
+
+    def _isvc_child(self, m: dict[str, Any], ports: dict[str, int]) -> Child:
+        """KServe's predictor of an InferenceService: MLServer with the model named as
+        the service (KServe's model name), its format's runtime and protocol."""
+        ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
+        model = schemas.inference_model(m)
+        config = {"namespace": ns, "deployment": name, "predictor": "predictor",
+                  "unit": {"name": name, "modelUri": model["storageUri"]},
+                  "implementation": model["format"], "protocol": model["protocol"],
+                  "models_home": str(self.home / "models")}
+        path = self.home / "predictors" / f"{ns}.{name}.isvc.json"
+        write_private(path, json.dumps(config))
+        cname = f"{ns}/{name}/predictor"
+        return Child(cname, "seldon_jupyter.backends.local.mlserver_pod",
+                     ["--config", str(path)], env=self._env(), on_change=self.changed,
+                     log=self.home / "logs" / f"{ns}.{name}.isvc.log",
+                     port=ports.get(cname, 0), home=self.home)
 
     # -- reading --------------------------------------------------------------------------
 

@@ -30,6 +30,12 @@ from seldon_jupyter.backends.local.serve import PARENT_POLL, run
 from seldon_jupyter.errors import ModelError
 
 READY_TIMEOUT = 120.0
+UNSERVED = {
+    "v1": "KServe's V1 server (the kserve package) cannot be installed beside the kit (it "
+          "needs cloudevents<2 and pandas<3): set protocolVersion: v2 to run it locally on "
+          "MLServer, or run it on a cluster",
+    "grpc-v2": "the local backend speaks HTTP only: use protocolVersion: v2",
+}
 _ANNOUNCE: TextIO = sys.stdout  # the supervisor reads JSON lines here, and nothing else
 
 
@@ -107,6 +113,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     _logs_to_stderr()
     config = json.loads(Path(args.config).read_text())
+    protocol = config.get("protocol", "v2")
+    if protocol != "v2":  # a KServe predictor asking for another protocol
+        announce(error=f"the local backend serves KServe predictors over V2 only, not "
+                       f"{protocol!r}", hint=UNSERVED.get(protocol))
+        raise SystemExit(3)
     try:
         prepared = v2_models.prepare(config["unit"].get("modelUri") or "",
                                      config["implementation"], Path(config["models_home"]))

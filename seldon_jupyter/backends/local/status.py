@@ -1,6 +1,7 @@
 """Status of local resources, shaped like the real controllers write it.
 
 SeldonDeployment: `state` Creating|Available|Failed, `description`, `address.url`.
+KServe InferenceService: Ready / PredictorReady conditions, `url` and `address.url`.
 Broker and Trigger: Knative conditions (Ready, BrokerReady, SubscriberResolved),
 `address.url` and `subscriberUri`. Also resolves subscriber refs and cluster-style URIs
 (`http://event-display.default.svc.cluster.local/`) to the local processes.
@@ -36,7 +37,7 @@ class World:
     broker_port: int | None
     broker_running: bool
     resources: dict[Key, dict[str, Any]] = field(default_factory=dict)
-    predictors: dict[tuple[str, str], list[PredictorView]] = field(default_factory=dict)
+    predictors: dict[Key, list[PredictorView]] = field(default_factory=dict)  # by resource
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         return self.resources.get((kind, namespace, name))
@@ -72,7 +73,7 @@ def local_sink(world: World, url: str | None) -> str | None:
 
 def sdep_status(m: dict[str, Any], world: World) -> dict[str, Any]:
     ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
-    views = world.predictors.get((ns, name), [])
+    views = world.predictors.get(("SeldonDeployment", ns, name), [])
     failed = [v for v in views if v.state == "failed"]
     if failed:
         state, description = "Failed", "; ".join(f"predictor {v.name}: {v.error}" for v in failed)
@@ -94,6 +95,28 @@ def sdep_status(m: dict[str, Any], world: World) -> dict[str, Any]:
     return status
 
 
+def isvc_status(m: dict[str, Any], world: World) -> dict[str, Any]:
+    """KServe's InferenceService status: Ready and PredictorReady conditions, `url` and
+    `address.url` the service's root (KServe's cluster-local address), model state."""
+    ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
+    views = world.predictors.get(("InferenceService", ns, name), [])
+    failed = [v for v in views if v.state == "failed"]
+    ready = bool(views) and all(v.state == "running" for v in views)
+    reason = "" if ready else "PredictorFailed" if failed else "PredictorNotReady"
+    message = ("; ".join(v.error or "" for v in failed) if failed else
+               "; ".join(v.note for v in views if v.note) if ready else
+               "; ".join(v.error for v in views if v.error) or "starting the model server")
+    status: dict[str, Any] = {
+        "conditions": [_condition(kind, ready, reason, message)
+                       for kind in ("PredictorReady", "Ready")],
+        "modelStatus": {"states": {"activeModelState": "Loaded" if ready else
+                                   "FailedToLoad" if failed else "Pending"}}}
+    if views and views[0].port:
+        root = f"http://127.0.0.1:{views[0].port}"
+        status["url"], status["address"] = root, {"url": root}
+    return status
+
+
 def broker_status(m: dict[str, Any], world: World) -> dict[str, Any]:
     ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
     ok = world.broker_running
@@ -111,7 +134,7 @@ def _istio_gateway(parts: Any, world: World) -> str | None:
     segments = parts.path.split("/")
     if len(segments) < 4 or segments[1] != "seldon":
         return None
-    views = world.predictors.get((segments[2], segments[3])) or []
+    views = world.predictors.get(("SeldonDeployment", segments[2], segments[3])) or []
     port = next((v.port for v in views if v.port), None)
     return None if port is None else urlunsplit(("http", f"127.0.0.1:{port}", parts.path,
                                                  parts.query, ""))
@@ -134,9 +157,11 @@ def _resolve_host(url: str, world: World) -> str:
     elif world.get("Service", ns, host):
         return urljoin(sink_url(world, ns, host), parts.path.lstrip("/"))
     else:
-        for (sns, sdep), views in world.predictors.items():
+        for (kind, sns, served), views in world.predictors.items():
             for view in views:
-                if sns == ns and f"{sdep}-{view.name}" == host and view.port:
+                names = ({f"{served}-{view.name}"} if kind == "SeldonDeployment"
+                         else {served, f"{served}-predictor", f"{served}-predictor-default"})
+                if sns == ns and host in names and view.port:
                     local = f"127.0.0.1:{view.port}"
     if local is None:
         return url
@@ -157,6 +182,10 @@ def resolve(dest: dict[str, Any], namespace: str, world: World) -> tuple[str | N
             base = sdep_status(target, world).get("address", {}).get("url")
             if base is None:
                 return None, f"SeldonDeployment {ns}/{name} has no address yet"
+        elif kind == "InferenceService":
+            base = isvc_status(target, world).get("address", {}).get("url")
+            if base is None:
+                return None, f"InferenceService {ns}/{name} has no address yet"
         elif kind == "Service":
             base = sink_url(world, ns, name)
         elif kind == "Broker":
@@ -239,6 +268,8 @@ def status_of(m: dict[str, Any], world: World) -> dict[str, Any]:
     kind = m["kind"]
     if kind == "SeldonDeployment":
         return sdep_status(m, world)
+    if kind == "InferenceService":
+        return isvc_status(m, world)
     if kind == "Broker":
         return broker_status(m, world)
     if kind == "Trigger":
