@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from seldon_jupyter import resources
+from seldon_jupyter import resources, schemas
 from seldon_jupyter.demo import SEED
 from seldon_jupyter.errors import ManifestError
 
@@ -106,3 +106,29 @@ def test_canonical_kind():
     assert resources.canonical_kind("triggers") == "Trigger"
     assert resources.canonical_kind("svc") == "Service"
     assert resources.canonical_kind("Widget") == "Widget"
+
+
+def test_kserve_inference_services_validate_as_kserves_crd_shapes_them():
+    isvc = resources.validate(resources.inference_service("sklearn-iris"))
+    assert schemas.inference_model(isvc) == {"format": "sklearn", "protocol": "v2",
+                                             "storageUri": resources.KSERVE_IRIS_URI}
+    shorthand = resources.load("""
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: legacy}
+spec: {predictor: {sklearn: {storageUri: "gs://kfserving-examples/models/sklearn/1.0/model"}}}
+""")[0]
+    assert schemas.inference_model(resources.validate(shorthand))["protocol"] == "v1"
+    bad_protocol = resources.inference_service("x", protocol_version="v3")
+    with pytest.raises(ManifestError, match="unsupported value 'v3'") as info:
+        resources.validate(bad_protocol)
+    assert info.value.field == "spec.predictor.model.protocolVersion"
+    with pytest.raises(ManifestError, match="needs exactly one of model") as info:
+        resources.validate({**isvc, "spec": {"predictor": {}}})
+    assert "modelFormat" in info.value.hint
+    no_format = {**isvc, "spec": {"predictor": {"model": {"storageUri": "x"}}}}
+    with pytest.raises(ManifestError) as info:
+        resources.validate(no_format)
+    assert info.value.field == "spec.predictor.model.modelFormat"
+    with pytest.raises(ManifestError, match="one of deployment, inference_service"):
+        resources.trigger("t", deployment="a", inference_service="b")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import requests
+from sklearn import svm
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
@@ -67,3 +68,30 @@ def test_mlservers_own_error_answer_is_what_the_delivery_records(v2_walkthrough)
     (outcome,) = wait_for(failed, timeout=60)
     assert outcome["state"].iloc[0] == "failed"
     assert int(outcome["code"].iloc[0]) == direct.status_code
+
+
+def test_a_kserve_inference_service_as_a_trigger_subscriber(session):
+    ns = session.namespace
+    applied = session.apply(
+        [resources.inference_service("sklearn-iris", namespace=ns),
+         resources.trigger("to-isvc", namespace=ns, inference_service="sklearn-iris",
+                           uri="/v2/models/sklearn-iris/infer",
+                           filter={"type": "iris.kserve.request"}),
+         *resources.event_display("out", namespace=ns),
+         resources.trigger("out", namespace=ns, service="out",
+                           filter={"type": V2_RESPONSE_TYPE})], wait=True, timeout=180)
+    isvc, trigger = applied[0], applied[1]
+    assert isvc.ready and "stand-in, svm.SVC(gamma='scale')" in isvc.reason
+    assert trigger.address == isvc.address + "/v2/models/sklearn-iris/infer"
+    X, y = load_iris(return_X_y=True)
+    sent = session.send_many(X[::15], type="iris.kserve.request", protocol="v2")
+    frame = session.responses(sink=f"{ns}/out", wait=30, count=len(sent.ids))
+    expected = svm.SVC(gamma="scale").fit(X, y).predict(X[::15])
+    got = frame.set_index("request_id").loc[sent.ids, "predict"].to_numpy()
+    np.testing.assert_array_equal(got, expected)
+    v1 = session.apply(resources.inference_service("old", namespace=ns,
+                                                   protocol_version="v1"))[0]
+    failed = wait_for(lambda: "PredictorFailed" in (r := session.get("isvc", "old")).reason
+                      and r, timeout=60)
+    assert not failed.ready and v1.name == "old"
+    assert "cloudevents<2" in failed.reason and "protocolVersion: v2" in failed.reason
