@@ -214,8 +214,11 @@ class SeldonMagics(Magics, SettingsTraits):
     @argument("--specversion", default="1.0", choices=["1.0", "0.3"])
     @argument("--structured", action="store_true", help="structured instead of binary mode")
     @argument("--batch", action="store_true", help="all rows in one event, not one per row")
-    @argument("--kind", default="ndarray", choices=["ndarray", "tensor"],
-              help="Seldon payload form for arrays")
+    @argument("--kind", default="ndarray", choices=["ndarray", "tensor", "columns"],
+              help="payload form for arrays: Seldon's ndarray or tensor; with --protocol v2 "
+              "one tensor (the default) or one input per column")
+    @argument("--protocol", default="seldon", choices=list(tables.PROTOCOLS),
+              help="seldon (SeldonMessage) or v2 (Open Inference Protocol, MLServer/KServe)")
     @argument("--count", type=int, default=1, help="send the payload this many times")
     @argument("--rate", type=float, help="events per second")
     @argument("--wait", type=float, help="seconds to wait for the responses")
@@ -238,7 +241,10 @@ class SeldonMagics(Magics, SettingsTraits):
         if args.count < 1:
             raise UsageError("--count must be at least 1")
         payload = literal if literal is not magic_args.NONE else self._payload(args.payload, cell)
-        attrs = {"source": args.source, "specversion": args.specversion}
+        if args.kind == "columns" and args.protocol != "v2":
+            raise UsageError("--kind columns is a V2 form: add --protocol v2")
+        attrs = {"source": args.source, "specversion": args.specversion,
+                 "protocol": args.protocol}
         started = self._last_send = time.time()
         if tables.is_rows(payload) and not args.batch:
             outcome: Any = self.session.send_many(payload, type=event_type, rate=args.rate,

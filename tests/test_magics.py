@@ -178,7 +178,23 @@ def test_send_takes_json_literals_on_the_line(fake_ip, fake):
                                         "meta": {"puid": last["id"]}}
 
 
+def test_send_builds_v2_inference_requests(fake_ip, fake):
+    fake.ensure_broker()
+    fake.apply(resources.trigger("all", namespace="fast", service="sink"))
+    fake_ip.user_ns["frame"] = pd.DataFrame({"a": [1.5, 2.5], "b": [3, 4]})
+    tensors = run(fake_ip, "%seldon_send frame --type t --protocol v2")
+    columns = run(fake_ip, "%seldon_send frame --type t --protocol v2 --kind columns --batch")
+    assert (tensors.sent, columns.sent) == (2, 1)
+    sent = fake.responses(sink="fast/sink")
+    bodies = [json.loads(d) for d in sent["data"]]
+    assert bodies[0] == {"id": sent["id"].iloc[0], "inputs": [
+        {"name": "predict", "shape": [1, 2], "datatype": "FP64", "data": [1.5, 3.0]}]}
+    assert [i["name"] for i in bodies[2]["inputs"]] == ["a", "b"]
+    assert bodies[2]["parameters"] == {"content_type": "pd"}
+
+
 @pytest.mark.parametrize(("line", "message"), [
+    ("%seldon_send [[1]] --type t --kind columns", "add --protocol v2"),
     ("%seldon_send [[1, 2 --type t", "is not valid JSON"),
     ("%seldon_send nothing_here --type t", "no variable named 'nothing_here'"),
     ("%seldon_send [[1]] x --type t", "give one payload"),
