@@ -209,3 +209,21 @@ def test_tutorials_compose_in_any_order_in_one_home(tmp_path, home, order):
         for cell in nb.cells:  # no cell may have failed (execute raises), nor printed a trace
             for out in cell.get("outputs", []):
                 assert out.get("output_type") != "error", (name, out)
+
+
+def check_open_inference(nb: nbformat.NotebookNode) -> None:
+    status = tagged(nb, "status")
+    assert re.search(r"SeldonDeployment\s+open-inference/iris-v2\s+Available", status)
+    assert "/v2/models/classifier/infer" in status
+    assert re.search(r"InferenceService\s+open-inference/sklearn-iris\s+Ready",
+                     tagged(nb, "kserve-status"))
+    for tag in ("seldon-v2", "kserve"):
+        assert has_html(nb, tag)
+    check = tagged(nb, "check").strip().splitlines()
+    assert check[0].startswith("V2 SeldonDeployment: 6 answers, one per request;")
+    assert check[1].startswith("KServe InferenceService: 6 answers, one per request;")
+    assert all(int(line.split("; ")[1].split("/")[0]) >= 5 for line in check)
+
+
+def test_06_open_inference(tmp_path, home):
+    check_open_inference(execute("06-open-inference.ipynb", tmp_path, home))
