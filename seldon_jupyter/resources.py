@@ -285,17 +285,23 @@ def collector(name: str = "seldon-jupyter-collector", *, namespace: str = "defau
 
 def addressable_clusterrole() -> dict[str, Any]:
     """The ClusterRole Knative needs to resolve a Trigger's `subscriber.ref` to a
-    SeldonDeployment (Seldon Core v1 never shipped one, so on a stock install such a
-    Trigger stays SubscriberResolved=False). Knative aggregates every ClusterRole
-    labelled `duck.knative.dev/addressable: "true"` into its addressable resolver; a
-    cluster admin applies this once."""
+    SeldonDeployment or a KServe InferenceService (Seldon Core v1 never shipped one, and
+    KServe's docs apply theirs by hand, so on a stock install such a Trigger stays
+    SubscriberResolved=False). Knative aggregates every ClusterRole labelled
+    `duck.knative.dev/addressable: "true"` into its addressable resolver; a cluster admin
+    applies this once."""
     return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
             "metadata": {"name": "seldon-jupyter-addressable-seldondeployments",
                          "labels": {"duck.knative.dev/addressable": "true",
                                     MANAGED_BY[0]: MANAGED_BY[1]}},
-            "rules": [{"apiGroups": ["machinelearning.seldon.io"],
-                       "resources": ["seldondeployments", "seldondeployments/status"],
-                       "verbs": ["get", "list", "watch"]}]}
+            "rules": [{"apiGroups": [group], "resources": [plural, f"{plural}/status"],
+                       "verbs": ["get", "list", "watch"]}
+                      for group, plural in ADDRESSABLE_KINDS.values()]}
+
+
+# kind -> (API group, plural) of what a Trigger's subscriber.ref may name beyond Knative's own
+ADDRESSABLE_KINDS = {"SeldonDeployment": ("machinelearning.seldon.io", "seldondeployments"),
+                     "InferenceService": ("serving.kserve.io", "inferenceservices")}
 
 
 COLLECTORS = {"event-display": event_display, "sink": collector}

@@ -227,3 +227,30 @@ def check_open_inference(nb: nbformat.NotebookNode) -> None:
 
 def test_06_open_inference(tmp_path, home):
     check_open_inference(execute("06-open-inference.ipynb", tmp_path, home))
+
+
+def test_06_open_inference_on_the_kubernetes_backend(tmp_path, home):
+    """The V2 notebook against the API double: KServe installed, the addressable role for
+    SeldonDeployments and InferenceServices applied by an admin, MLServer behind it."""
+    data_plane = LocalBackend(tmp_path / "data-plane")
+    mirror = Session(data_plane)
+    server = ApiServer(mirror=mirror, workdir=tmp_path / "pods", lag=0.3)
+    server.start()
+    server.namespace("open-inference")  # kubectl create namespace, as a cluster needs
+    config = server.kubeconfig(tmp_path / "kubeconfig")
+    admin = Session("kubernetes", kubeconfig=config, home=tmp_path / "admin")
+    admin.apply(resources.addressable_clusterrole())
+    admin.close()
+    try:
+        nb = execute("06-open-inference.ipynb", tmp_path, home, backend="kubernetes",
+                     env={"KUBECONFIG": config})
+        check_open_inference(nb)
+        isvc = server.store.get(("inferenceservices", "open-inference", "sklearn-iris"))
+        assert isvc is None  # the notebook cleaned up after itself, on the cluster too
+        sdep_path = "/apis/machinelearning.seldon.io/v1/namespaces/open-inference/"
+        assert any(p.startswith(sdep_path) for _, p in server.calls)
+    finally:
+        server.stop()
+        mirror.close()
+        data_plane.down()
+        data_plane.close()

@@ -122,7 +122,7 @@ class ApiServer(Workloads, Writes):
         again = self.controllers.reconcile(key)
         if again is not None:
             self._schedule(key, again)
-        if key[0] in ("seldondeployments", "brokers"):
+        if key[0] in ("seldondeployments", "inferenceservices", "brokers"):
             self._dependents(key[1])  # Knative's tracker: a ref's status changed
 
     def _dependents(self, ns: str) -> None:
@@ -259,7 +259,8 @@ class ApiServer(Workloads, Writes):
         if route.plural == "deployments":
             assert self._loop is not None
             self._loop.run_in_executor(None, self.kubelet.stop, route.namespace, route.name)
-        if route.plural in ("seldondeployments", "brokers", "triggers") and self.mirror:
+        if route.plural in ("seldondeployments", "inferenceservices", "brokers", "triggers"
+                            ) and self.mirror:
             self._mirrored.pop(route.key, None)
             self._mirror(self._mirror_delete, route.kind, route.name, route.namespace)
         self._dependents(route.namespace or "")
@@ -274,10 +275,12 @@ class ApiServer(Workloads, Writes):
     def _after_write(self, route: table.Route, key: Key, obj: dict) -> None:
         if route.plural == "deployments":
             self._run_pods(key, obj)
-        if route.plural in ("seldondeployments", "brokers") and self.mirror is not None:
+        if route.plural in ("seldondeployments", "inferenceservices", "brokers"
+                            ) and self.mirror is not None:
             self._mirror(self.mirror.apply, self._clean(obj))
         self._schedule(key)
-        if route.plural in ("brokers", "seldondeployments", "services", "clusterroles"):
+        if route.plural in ("brokers", "seldondeployments", "inferenceservices", "services",
+                            "clusterroles"):
             self._dependents(key[1])
 
     def _run_pods(self, key: Key, obj: dict) -> None:

@@ -9,7 +9,9 @@ reading right after a write sees the stale status; Knative kinds report
 double gives). A Trigger's `subscriber.ref` to a SeldonDeployment resolves only when a
 ClusterRole labelled `duck.knative.dev/addressable: "true"` grants get/list/watch on
 seldondeployments, as Knative's addressable resolver needs; without one the Trigger says
-so in `SubscriberResolved`.
+so in `SubscriberResolved` (the same for a KServe InferenceService: KServe does not ship
+the role either). An InferenceService is Ready once its predictor serves, with its
+cluster-local root as `address.url`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ DEFAULT_DELIVERY = {"retry": 10, "backoffPolicy": "exponential", "backoffDelay":
 INGRESS = {"MTChannelBasedBroker": "broker-ingress", "Kafka": "kafka-broker-ingress"}
 ADDRESSABLE = "duck.knative.dev/addressable"
 SELDON_GROUP = "machinelearning.seldon.io"
+KSERVE_GROUP = "serving.kserve.io"
+# what a Trigger's ref to each kind needs: the group and resource an addressable ClusterRole
+# must grant (KServe does not ship one either: its docs apply addressable-resolver.yaml)
+RESOLVED_BY = {"SeldonDeployment": (SELDON_GROUP, "seldondeployments"),
+               "InferenceService": (KSERVE_GROUP, "inferenceservices")}
 
 
 def admit(plural: str, body: dict) -> None:
@@ -78,6 +85,8 @@ class Controllers:
             self.store.set_status(key, self.trigger_status(obj))
         elif plural == "seldondeployments":
             return self._seldon(key, obj)
+        elif plural == "inferenceservices":
+            return self._kserve(key, obj)
         elif plural == "deployments":
             ready, reason = self.pods_ready(key[1], key[2])
             conditions = [_condition("Available", ready,
@@ -121,16 +130,17 @@ class Controllers:
         base = None
         if ref:
             ref_ns = ref.get("namespace", ns)
-            if ref["kind"] == "SeldonDeployment":
-                if not addressable_role(self.store, SELDON_GROUP, "seldondeployments"):
+            if ref["kind"] in RESOLVED_BY:
+                group, resource = RESOLVED_BY[ref["kind"]]
+                if not addressable_role(self.store, group, resource):
                     return failed(
                         "SubscriberResolved", "Unable to get the Subscriber's URI",
-                        f'failed to get object {ref_ns}/{ref["name"]}: seldondeployments.'
-                        f'{SELDON_GROUP} "{ref["name"]}" is forbidden: User "system:'
+                        f'failed to get object {ref_ns}/{ref["name"]}: {resource}.'
+                        f'{group} "{ref["name"]}" is forbidden: User "system:'
                         'serviceaccount:knative-eventing:eventing-controller" cannot get '
-                        f'resource "seldondeployments" in API group "{SELDON_GROUP}" in the '
+                        f'resource "{resource}" in API group "{group}" in the '
                         f'namespace "{ref_ns}"')
-                target = self.store.get(("seldondeployments", ref_ns, ref["name"]))
+                target = self.store.get((resource, ref_ns, ref["name"]))
                 base = ((target or {}).get("status") or {}).get("address", {}).get("url")
             elif ref["kind"] == "Service":
                 if self.store.get(("services", ref_ns, ref["name"])) is not None:
@@ -168,11 +178,50 @@ class Controllers:
             ready = local is not None and local.ready
         if not ready:
             return 0.3
-        first = obj["spec"]["predictors"][0]["name"]
+        first = obj["spec"]["predictors"][0]
+        # the operator's utils.GetPredictionPath: V2 (and kfserving) deployments are
+        # addressed at their first graph's infer endpoint, TensorFlow at :predict
+        protocol, graph = obj["spec"].get("protocol"), first["graph"]["name"]
+        path = {"v2": f"/v2/models/{graph}/infer", "kfserving": f"/v2/models/{graph}/infer",
+                "tensorflow": f"/v1/models/{graph}:predict"}.get(protocol,
+                                                                 "/api/v1.0/predictions")
         self.store.set_status(key, {
             **status, "state": "Available", "description": reason, "replicas": 1,
-            "address": {"url": f"http://{name}-{first}.{ns}.svc.cluster.local:8000/api/"
-                               "v1.0/predictions"},
+            "address": {"url": f"http://{name}-{first['name']}.{ns}.svc.cluster.local:8000"
+                               f"{path}"},
             "conditions": [_condition(t, True) for t in
                            ("DeploymentsReady", "ServicesReady", "Ready")]})
+        return None
+
+    def _kserve(self, key: Key, obj: dict) -> float | None:
+        """KServe's controller: Ready once the predictor serves (the data plane's answer),
+        `url` and `address.url` the service's cluster-local root, observedGeneration."""
+        _, ns, name = key
+        generation = obj["metadata"]["generation"]
+        status = obj.get("status") or {}
+        if status.get("observedGeneration") != generation:
+            self.store.set_status(key, {"observedGeneration": generation, "conditions": [
+                _condition(t, None) for t in ("PredictorReady", "IngressReady", "Ready")]})
+            return 0.3
+        ready = True
+        if self.mirror is not None:
+            try:
+                local = self.mirror.get("InferenceService", name, ns)
+            except Exception:  # noqa: BLE001 - the mirror has not got it yet
+                return 0.3
+            if not local.ready and "PredictorFailed" in local.reason:
+                self.store.set_status(key, {"observedGeneration": generation, "conditions": [
+                    _condition(t, False, "PredictorFailed", local.reason)
+                    for t in ("PredictorReady", "Ready")]})
+                return None
+            ready = local.ready
+        if not ready:
+            return 0.3
+        root = f"http://{name}.{ns}.svc.cluster.local"
+        self.store.set_status(key, {
+            "observedGeneration": generation, "url": root, "address": {"url": root},
+            "components": {"predictor": {"latestReadyRevision": f"{name}-predictor-00001"}},
+            "modelStatus": {"states": {"activeModelState": "Loaded"}},
+            "conditions": [_condition(t, True) for t in
+                           ("IngressReady", "PredictorReady", "Ready")]})
         return None

@@ -22,6 +22,7 @@ GROUPS: dict[str, tuple[list[str], dict[str, tuple[str, bool]]]] = {
     "eventing.knative.dev": (["v1"], {"brokers": ("Broker", True),
                                       "triggers": ("Trigger", True)}),
     "rbac.authorization.k8s.io": (["v1"], {"clusterroles": ("ClusterRole", False)}),
+    "serving.kserve.io": (["v1beta1"], {"inferenceservices": ("InferenceService", True)}),
     "authorization.k8s.io": (["v1"], {"selfsubjectaccessreviews":
                                       ("SelfSubjectAccessReview", False)}),
     "authentication.k8s.io": (["v1"], {"selfsubjectreviews": ("SelfSubjectReview", False)}),

@@ -36,9 +36,11 @@ from seldon_jupyter.home import private_dir
 FIELD_MANAGER = "seldon-jupyter"
 LISTED = ("Broker", "Trigger", "SeldonDeployment")
 SUPPORT = ("Deployment", "Service", "ConfigMap")  # listed when the kit made them
+OPTIONAL = ("InferenceService",)  # listed where KServe is installed
 MANAGED = "=".join(resources.MANAGED_BY)
 COLLECT_EVERY = 0.3  # seconds: the least time between two pulls from the cluster's sinks
-GENERATION_KINDS = ("Broker", "Trigger", "Deployment")  # report observedGeneration
+GENERATION_KINDS = ("Broker", "Trigger", "Deployment", "InferenceService")  # report
+# observedGeneration
 TARGET_TTL = 30.0  # seconds a derived send target is reused
 
 
@@ -109,10 +111,15 @@ class KubernetesBackend:
         ConfigMaps the kit labelled as its own (the namespace's others are not ours).
         `namespace=None` lists every namespace (the cluster-wide list paths)."""
         found: list[Resource] = []
-        for kind in (*LISTED, *SUPPORT):
+        for kind in (*LISTED, *OPTIONAL, *SUPPORT):
             query = [("labelSelector", MANAGED)] if kind in SUPPORT else None
-            for item in self.api.request("GET", routing.path(kind, namespace), query=query
-                                         ).get("items", []):
+            if kind in OPTIONAL:  # KServe may not be installed: then there are none
+                code, listed = self.api.attempt("GET", routing.path(kind, namespace))
+                items = listed.get("items", []) if code == 200 else []
+            else:
+                items = self.api.request("GET", routing.path(kind, namespace),
+                                         query=query).get("items", [])
+            for item in items:
                 item.setdefault("kind", kind)
                 found.append(self._summarize(item))
         return found

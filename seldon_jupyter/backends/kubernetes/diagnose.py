@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from seldon_jupyter.backends.kubernetes.backend import KubernetesBackend
 
 NEEDED = (("eventing.knative.dev", "v1", ("brokers", "triggers"), "Knative Eventing"),
-          ("machinelearning.seldon.io", "v1", ("seldondeployments",), "Seldon Core"))
+          ("machinelearning.seldon.io", "v1", ("seldondeployments",), "Seldon Core"),
+          ("serving.kserve.io", "v1beta1", ("inferenceservices",), "KServe"))
+OPTIONAL = ("serving.kserve.io",)  # only InferenceServices need it: missing is a warning
 ADDRESSABLE = "duck.knative.dev/addressable"
 
 
@@ -36,7 +38,7 @@ def run(backend: KubernetesBackend, namespace: str, found: list[Resource]) -> li
     ns_check, ns_obj = namespace_check(api, namespace)
     checks.append(ns_check)
     checks.extend(rbac_checks(api, namespace, user))
-    checks.append(addressable(api, namespace, found))
+    checks.extend(addressable(api, namespace, found))
     checks.extend(doctor.ingress_checks(backend.send_target, namespace, found))
     checks.extend(diagnose_pods.run(api, backend.collector, namespace, ns_obj))
     return checks
@@ -68,13 +70,17 @@ def api_server(backend: KubernetesBackend) -> tuple[Check, str]:
 
 
 def crds(api: Api) -> list[Check]:
-    """Knative Eventing and Seldon Core: installed, serving v1 with the kit's resources."""
+    """Knative Eventing and Seldon Core (and KServe, optional): installed, serving the
+    versions with the kit's resources."""
     checks = []
     for group, version, plurals, name in NEEDED:
         code, doc = api.attempt("GET", f"/apis/{group}")
         if code == 404:
-            checks.append(Check("install", name, "fail", f"not installed: the API server "
-                                f"serves no {group} API group", install.INSTALL[group]))
+            optional = group in OPTIONAL
+            checks.append(Check("install", name, "warn" if optional else "fail",
+                                f"not installed: the API server serves no {group} API group"
+                                + (" (needed only for InferenceServices)" if optional else ""),
+                                install.INSTALL[group]))
             continue
         if code != 200:
             checks.append(Check("install", name, "warn", f"discovery of {group} answered "
@@ -154,31 +160,50 @@ def _grant(rule: rbac.Rule, verbs: list[str], namespace: str, user: str) -> str:
             f"--role={role} --user={user or '<your user>'}")
 
 
-def addressable(api: Api, namespace: str, found: list[Resource]) -> Check:
-    """May Knative resolve a Trigger's `subscriber.ref` to a SeldonDeployment?"""
-    needs = [r.name for r in found if r.kind == "Trigger" and r.namespace == namespace and (
+def _referenced(found: list[Resource], namespace: str, kind: str) -> list[str]:
+    return [r.name for r in found if r.kind == "Trigger" and r.namespace == namespace and (
         ((r.manifest.get("spec") or {}).get("subscriber") or {}).get("ref") or {}
-    ).get("kind") == "SeldonDeployment"]
+    ).get("kind") == kind]
+
+
+def addressable(api: Api, namespace: str, found: list[Resource]) -> list[Check]:
+    """May Knative resolve a Trigger's `subscriber.ref` to a SeldonDeployment (always
+    checked) or a KServe InferenceService (when a Trigger names one)?"""
     fix = ("a cluster admin applies it once: session.apply(resources.addressable_clusterrole())"
            " (the README's 'The addressable ClusterRole'), or subscribe by uri")
     code, listed = api.attempt("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles",
                                [("labelSelector", f"{ADDRESSABLE}=true")])
-    if code != 200:
-        return Check("knative", "addressable ClusterRole", "warn", "cannot list ClusterRoles "
-                     f"({code}) to see whether Knative may read SeldonDeployments", fix)
-    for role in listed.get("items") or []:
+    checks = []
+    for kind, (group, plural) in resources.ADDRESSABLE_KINDS.items():
+        needs = _referenced(found, namespace, kind)
+        if kind != "SeldonDeployment" and not needs:
+            continue
+        what = "addressable ClusterRole" + ("" if kind == "SeldonDeployment" else f" ({kind})")
+        if code != 200:
+            checks.append(Check("knative", what, "warn", "cannot list ClusterRoles "
+                                f"({code}) to see whether Knative may read {kind}s", fix))
+            continue
+        granted = _granting(listed.get("items") or [], group, plural)
+        if granted:
+            checks.append(Check("knative", what, "ok",
+                                f"{granted} lets Knative resolve {kind}s"))
+            continue
+        detail = (f"no ClusterRole labelled duck.knative.dev/addressable grants get/list/watch"
+                  f" on {plural}: a Trigger whose subscriber.ref is a {kind} stays "
+                  "SubscriberResolved=False" + (f" (here: {', '.join(needs)})" if needs else ""))
+        name = resources.addressable_clusterrole()["metadata"]["name"]
+        checks.append(Check("knative", what, "fail" if needs else "warn", detail,
+                            f"{fix}; it is {name}"))
+    return checks
+
+
+def _granting(roles: list[dict[str, Any]], group: str, plural: str) -> str | None:
+    """The name of an addressable ClusterRole granting get/list/watch on group/plural."""
+    for role in roles:
         for rule in role.get("rules") or []:
             groups, kinds = rule.get("apiGroups") or [], rule.get("resources") or []
             verbs = set(rule.get("verbs") or [])
-            if ({"machinelearning.seldon.io", "*"} & set(groups)
-                    and {"seldondeployments", "*"} & set(kinds)
+            if ({group, "*"} & set(groups) and {plural, "*"} & set(kinds)
                     and ("*" in verbs or {"get", "list", "watch"} <= verbs)):
-                return Check("knative", "addressable ClusterRole", "ok",
-                             f"{role['metadata']['name']} lets Knative resolve "
-                             "SeldonDeployments")
-    state = "fail" if needs else "warn"
-    detail = ("no ClusterRole labelled duck.knative.dev/addressable grants get/list/watch on "
-              "seldondeployments: a Trigger whose subscriber.ref is a SeldonDeployment stays "
-              "SubscriberResolved=False" + (f" (here: {', '.join(needs)})" if needs else ""))
-    name = resources.addressable_clusterrole()["metadata"]["name"]
-    return Check("knative", "addressable ClusterRole", state, detail, f"{fix}; it is {name}")
+                return str(role["metadata"]["name"])
+    return None

@@ -16,4 +16,9 @@ SELDON_INSTALL = (
     "--repo https://storage.googleapis.com/seldon-charts "
     f"--version {SELDON_CORE} --namespace seldon-system --create-namespace "
     "--set usageMetrics.enabled=false")
-INSTALL = {"eventing.knative.dev": KNATIVE_INSTALL, "machinelearning.seldon.io": SELDON_INSTALL}
+KSERVE = "v0.21.0"
+KSERVE_INSTALL = (  # KServe's quick install needs cert-manager first (its docs)
+    f"kubectl apply --server-side -f https://github.com/kserve/kserve/releases/download/"
+    f"{KSERVE}/kserve.yaml")
+INSTALL = {"eventing.knative.dev": KNATIVE_INSTALL, "machinelearning.seldon.io": SELDON_INSTALL,
+           "serving.kserve.io": KSERVE_INSTALL}
