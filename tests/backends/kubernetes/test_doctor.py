@@ -231,3 +231,32 @@ def test_cli_doctor_prints_the_table_and_exits_1_on_a_failure(apiserver, tmp_pat
     assert report["ok"] is False and report["namespace"] == "team-a"
     knative = next(c for c in report["checks"] if c["check"] == "Knative Eventing")
     assert knative["state"] == "fail" and install.KNATIVE_EVENTING in knative["fix"]
+
+
+def test_kserve_is_optional_and_a_trigger_to_an_inference_service_needs_its_role(kube):
+    """KServe missing is a warning with its install (only InferenceServices need it); a
+    Trigger naming an InferenceService fails the check until an addressable ClusterRole
+    grants inferenceservices, as KServe's own docs have an admin apply one."""
+    server, session = kube
+    session.ensure_broker()
+    assert line(session.doctor(), "install", "KServe").state == "ok"
+    server.missing_groups.add("serving.kserve.io")
+    kserve = line(session.doctor(), "install", "KServe")
+    assert kserve.state == "warn" and kserve.fix == install.KSERVE_INSTALL
+    assert "needed only for InferenceServices" in kserve.detail
+    server.missing_groups.discard("serving.kserve.io")
+    only_seldon = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                   "metadata": {"name": "seldon-only",
+                                "labels": {"duck.knative.dev/addressable": "true"}},
+                   "rules": [resources.addressable_clusterrole()["rules"][0]]}
+    session.apply([only_seldon, resources.trigger(
+        "to-isvc", namespace=session.namespace, inference_service="sklearn-iris",
+        uri="/v2/models/sklearn-iris/infer")])
+    isvc_role = line(session.doctor(), "knative", "addressable ClusterRole (InferenceService)")
+    assert isvc_role.state == "fail" and "to-isvc" in isvc_role.detail
+    assert "inferenceservices" in isvc_role.detail
+    trigger = session.get("trigger", "to-isvc")
+    assert not trigger.ready and 'cannot get resource "inferenceservices"' in trigger.reason
+    session.apply(resources.addressable_clusterrole())
+    assert line(session.doctor(), "knative",
+                "addressable ClusterRole (InferenceService)").state == "ok"
