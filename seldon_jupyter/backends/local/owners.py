@@ -124,6 +124,9 @@ def stop_pids(pids: list[int], home: Path, grace: float = STOP_GRACE) -> list[in
         if ours(pid, home):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + grace  # SIGKILL is delivered asynchronously
+    while any(ours(pid, home) for pid in mine) and time.monotonic() < deadline:
+        time.sleep(0.02)
     return mine
 
 
