@@ -8,7 +8,8 @@ mlserver.go); KServe's sklearn runtime serves its predictor the same way. This p
 starts MLServer's own server with those settings, so the Open Inference Protocol
 endpoints, CloudEvent headers, ids and error bodies are MLServer's. Like a pod, it
 learns its namespace from its service account, which here is the resource's namespace.
-It announces `{"port": N}` once the model is ready, and exits with its parent.
+Writes need the local cluster's token, as on the other local model servers. It announces
+`{"port": N}` once the model is ready, and exits with its parent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hmac
 import json
 import os
 import socket
@@ -26,7 +28,7 @@ from typing import Any, TextIO
 import aiohttp
 
 from seldon_jupyter.backends.local import v2_models
-from seldon_jupyter.backends.local.serve import PARENT_POLL, run
+from seldon_jupyter.backends.local.serve import PARENT_POLL, TOKEN_ENV, run
 from seldon_jupyter.errors import ModelError
 
 READY_TIMEOUT = 120.0
@@ -50,6 +52,30 @@ def _logs_to_stderr() -> None:
     global _ANNOUNCE
     _ANNOUNCE = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
+
+
+class OwnerOnly:
+    """ASGI middleware in front of MLServer's REST app: a write needs the local cluster's
+    token (the broker presents it to the cluster's own servers), so no other local user
+    drives the model; GETs (health, metadata) stay open, as on the v1 model servers."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+        self.token = token
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (scope["type"] == "http" and self.token
+                and scope["method"] not in ("GET", "HEAD")):
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+                await send({"type": "http.response.body",
+                            "body": b"missing or wrong token: this model server belongs to "
+                                    b"the local cluster's owner\n"})
+                return
+        await self.app(scope, receive, send)
 
 
 def free_port() -> int:
@@ -88,6 +114,8 @@ async def _serve(config: dict[str, Any], port: int, prepared: v2_models.Prepared
         name=model, implementation=v2_models.RUNTIMES[config["implementation"]],
         parameters=ModelParameters(uri=str(prepared.directory), version="v1"))
     server = MLServer(settings)
+    # MLServer's REST app exists once the server is built and takes middleware until it starts
+    server._rest_server._app.add_middleware(OwnerOnly, token=os.environ.get(TOKEN_ENV, ""))
     serving = asyncio.create_task(server.start([model_settings]))
     problem = await _ready(port, model, serving)
     if problem:

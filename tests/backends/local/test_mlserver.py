@@ -54,9 +54,14 @@ def test_mlservers_own_error_answer_is_what_the_delivery_records(v2_walkthrough)
     """Not a stand-in's wording: the delivery records what MLServer itself answers."""
     session = v2_walkthrough
     event = session.send([[1, 2, 3]], type="iris.v2.request", protocol="v2")  # 3 features
-    direct = requests.post(session.get("sdep", "iris").address, timeout=30,
-                           json={"inputs": [{"name": "predict", "shape": [1, 3],
-                                             "datatype": "INT64", "data": [1, 2, 3]}]})
+    address = session.get("sdep", "iris").address
+    body = {"inputs": [{"name": "predict", "shape": [1, 3], "datatype": "INT64",
+                        "data": [1, 2, 3]}]}
+    # only the cluster's owner drives the model: another local user gets a 401
+    assert requests.post(address, json=body, timeout=30).status_code == 401
+    assert requests.get(address.rsplit("/", 1)[0] + "/ready", timeout=30).status_code == 200
+    owner = {"Authorization": f"Bearer {session.backend.running().token}"}
+    direct = requests.post(address, json=body, headers=owner, timeout=30)
     # MLServer 1.7's scikit-learn runtime lets the model's ValueError through: a bare 500
     assert (direct.status_code, direct.text) == (500, "Internal Server Error")
 
