@@ -205,26 +205,18 @@ class Cluster:
         old = self.predictors.pop(key, [])
         ports = {c.name: c.port for c in old}
         await asyncio.gather(*(c.stop() for c in old))
-        children = []
-        annotations = m["metadata"].get("annotations") or {}
         if key[0] == "InferenceService":
-            children.append(self._isvc_child(m, ports))
-        for predictor in m["spec"]["predictors"] if key[0] == "SeldonDeployment" else []:
-            cname = f"{ns}/{name}/{predictor['name']}"
-            config = {"namespace": ns, "deployment": name, "predictor": predictor["name"],
-                      "unit": predictor["graph"], "model_class": _model_class(predictor),
-                      "python_path": annotations.get(PYTHON_PATH_ANNOTATION),
-                      "implementation": predictor["graph"].get("implementation"),
-                      "models_home": str(self.home / "models")}
-            path = self.home / "predictors" / f"{ns}.{name}.{predictor['name']}.json"
-            write_private(path, json.dumps(config))
+            children = [self._isvc_child(m, ports)]
+        else:
+            annotations = m["metadata"].get("annotations") or {}
             v2 = m["spec"].get("protocol") in V2_PROTOCOLS  # the real MLServer serves it
-            module = "mlserver_pod" if v2 else "predictor"
-            child = Child(cname, f"seldon_jupyter.backends.local.{module}",
-                          ["--config", str(path)], env=self._env(), on_change=self.changed,
-                          log=self.home / "logs" / f"{ns}.{name}.{predictor['name']}.log",
-                          port=ports.get(cname, 0), home=self.home)
-            children.append(child)
+            children = [self._model_child(
+                f"{ns}.{name}.{predictor['name']}", ports, "mlserver_pod" if v2 else "predictor",
+                {"namespace": ns, "deployment": name, "predictor": predictor["name"],
+                 "unit": predictor["graph"], "model_class": _model_class(predictor),
+                 "python_path": annotations.get(PYTHON_PATH_ANNOTATION),
+                 "implementation": predictor["graph"].get("implementation")})
+                for predictor in m["spec"]["predictors"]]
         self.predictors[key] = children
         for child in children:
             child.start()
@@ -235,17 +227,23 @@ class Cluster:
         the service (KServe's model name), its format's runtime and protocol."""
         ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
         model = schemas.inference_model(m)
-        config = {"namespace": ns, "deployment": name, "predictor": "predictor",
-                  "unit": {"name": name, "modelUri": model["storageUri"]},
-                  "implementation": model["format"], "protocol": model["protocol"],
-                  "models_home": str(self.home / "models")}
-        path = self.home / "predictors" / f"{ns}.{name}.isvc.json"
-        write_private(path, json.dumps(config))
-        cname = f"{ns}/{name}/predictor"
-        return Child(cname, "seldon_jupyter.backends.local.mlserver_pod",
-                     ["--config", str(path)], env=self._env(), on_change=self.changed,
-                     log=self.home / "logs" / f"{ns}.{name}.isvc.log",
-                     port=ports.get(cname, 0), home=self.home)
+        return self._model_child(
+            f"{ns}.{name}.isvc", ports, "mlserver_pod",
+            {"namespace": ns, "deployment": name, "predictor": "predictor",
+             "unit": {"name": name, "modelUri": model["storageUri"]},
+             "implementation": model["format"], "protocol": model["protocol"]})
+
+    def _model_child(self, stem: str, ports: dict[str, int], module: str,
+                     config: dict[str, Any]) -> Child:
+        """A model server process: its config file, log and pid file named by `stem`, on
+        the port its previous incarnation had."""
+        path = self.home / "predictors" / f"{stem}.json"
+        write_private(path, json.dumps({**config, "models_home": str(self.home / "models")}))
+        cname = f"{config['namespace']}/{config['deployment']}/{config['predictor']}"
+        return Child(cname, f"seldon_jupyter.backends.local.{module}", ["--config", str(path)],
+                     env=self._env(), on_change=self.changed,
+                     log=self.home / "logs" / f"{stem}.log", port=ports.get(cname, 0),
+                     home=self.home)
 
     # -- reading --------------------------------------------------------------------------
 

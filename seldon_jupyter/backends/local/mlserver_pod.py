@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hmac
 import json
 import os
 import socket
@@ -28,7 +27,7 @@ from typing import Any, TextIO
 import aiohttp
 
 from seldon_jupyter.backends.local import v2_models
-from seldon_jupyter.backends.local.serve import PARENT_POLL, TOKEN_ENV, run
+from seldon_jupyter.backends.local.serve import PARENT_POLL, TOKEN_ENV, run, token_matches
 from seldon_jupyter.errors import ModelError
 
 READY_TIMEOUT = 120.0
@@ -61,14 +60,13 @@ class OwnerOnly:
 
     def __init__(self, app: Any, token: str) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
         self.token = token
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if (scope["type"] == "http" and self.token
                 and scope["method"] not in ("GET", "HEAD")):
             given = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
+            if not token_matches(given.decode("latin-1"), self.token):
                 await send({"type": "http.response.start", "status": 401,
                             "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
                 await send({"type": "http.response.body",

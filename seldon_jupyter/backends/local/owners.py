@@ -117,17 +117,19 @@ def stop_pids(pids: list[int], home: Path, grace: float = STOP_GRACE) -> list[in
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
             os.kill(pid, signal.SIGCONT)  # a stopped process handles SIGTERM only once resumed
-    deadline = time.monotonic() + grace
-    while any(ours(pid, home) for pid in mine) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_gone(mine, home, grace)
     for pid in mine:
         if ours(pid, home):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + grace  # SIGKILL is delivered asynchronously
-    while any(ours(pid, home) for pid in mine) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _wait_gone(mine, home, grace)  # SIGKILL is delivered asynchronously
     return mine
+
+
+def _wait_gone(pids: list[int], home: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while any(ours(pid, home) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def orphans(home: Path) -> dict[int, Path]:

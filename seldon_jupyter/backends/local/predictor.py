@@ -80,7 +80,6 @@ class Predictor:
         self.namespace = config["namespace"]
         self.unit = config["unit"]
         self.feedback_count = 0
-        self.skipped = 0  # requests whose caller had gone before their turn came
         self.cost = 0.0  # seconds a model call takes (moving average)
         # one slot per worker thread: a request waits for a slot, not inside the executor's
         # queue, so it can still be dropped when its caller gives up
@@ -190,7 +189,6 @@ class Predictor:
                 if late:
                     # computing it now would only delay the requests somebody still waits
                     # for; a 503 is retried by the broker with its backoff
-                    self.skipped += 1
                     return web.Response(status=503, text=late)
                 started = time.perf_counter()
                 if self.model.accepts_json:

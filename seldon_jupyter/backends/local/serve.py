@@ -28,10 +28,16 @@ TOKEN_ENV = "SELDON_JUPYTER_TOKEN"  # noqa: S105 - the name of a variable, not a
 DEADLINE_HEADER = "X-Seldon-Jupyter-Deadline"
 
 
-def has_token(request: web.Request, token: str) -> bool:
-    """Whether the request carries the cluster's bearer token (compared in constant time)."""
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+def token_matches(authorization: str, token: str) -> bool:
+    """Whether an Authorization header value carries the cluster's bearer token (compared
+    in constant time): the one rule for every local server."""
+    given = authorization.removeprefix("Bearer ")
     return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def has_token(request: web.Request, token: str) -> bool:
+    """Whether the request carries the cluster's bearer token."""
+    return token_matches(request.headers.get("Authorization", ""), token)
 
 
 def token_required(token: str) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
-import hmac
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -23,8 +22,8 @@ from aiohttp import web
 from seldon_jupyter.backends.local import owners
 from seldon_jupyter.backends.local.cluster import Cluster
 from seldon_jupyter.backends.local.processes import FAILED, RUNNING
+from seldon_jupyter.backends.local.serve import has_token, serve
 from seldon_jupyter.backends.local.serve import run as run_loop
-from seldon_jupyter.backends.local.serve import serve
 from seldon_jupyter.backends.local.state import (
     State,
     clear_state,
@@ -53,8 +52,7 @@ class ControlApi:
                    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                    ) -> web.StreamResponse:
         if request.path != "/healthz":
-            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-            if not hmac.compare_digest(given.encode(), self.token.encode()):
+            if not has_token(request, self.token):
                 return web.json_response(
                     {"error": "missing or wrong token",
                      "hint": "read the token from the state file in SELDON_JUPYTER_HOME"},
