@@ -186,11 +186,15 @@ def test_send_builds_v2_inference_requests(fake_ip, fake):
     columns = run(fake_ip, "%seldon_send frame --type t --protocol v2 --kind columns --batch")
     assert (tensors.sent, columns.sent) == (2, 1)
     sent = fake.responses(sink="fast/sink")
-    bodies = [json.loads(d) for d in sent["data"]]
-    assert bodies[0] == {"id": sent["id"].iloc[0], "inputs": [
-        {"name": "predict", "shape": [1, 2], "datatype": "FP64", "data": [1.5, 3.0]}]}
-    assert [i["name"] for i in bodies[2]["inputs"]] == ["a", "b"]
-    assert bodies[2]["parameters"] == {"content_type": "pd"}
+    bodies = {row.id: json.loads(row.data) for row in sent.itertuples()}
+    rows = [b for b in bodies.values() if "parameters" not in b]  # sent concurrently
+    assert all(body["id"] == event_id for event_id, body in bodies.items())
+    assert sorted(b["inputs"][0]["data"] for b in rows) == [[1.5, 3.0], [2.5, 4.0]]
+    assert all({k: v for k, v in b["inputs"][0].items() if k != "data"} == {
+        "name": "predict", "shape": [1, 2], "datatype": "FP64"} for b in rows)
+    (whole,) = [b for b in bodies.values() if "parameters" in b]
+    assert [i["name"] for i in whole["inputs"]] == ["a", "b"]
+    assert whole["parameters"] == {"content_type": "pd"}
 
 
 @pytest.mark.parametrize(("line", "message"), [
