@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import sqlite3
 
@@ -43,6 +44,37 @@ def test_a_failing_operation_does_not_undo_its_batch_neighbours(tmp_path):
     j.close()
     conn = sqlite3.connect(tmp_path / "j.sqlite")
     assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == len(results) == 20
+
+
+def test_ops_awaited_in_one_loop_iteration_commit_as_one_batch_and_fail_alone(tmp_path):
+    j = journal.Journal(tmp_path / "j.sqlite")
+    commits = []
+    original = j._commit
+
+    def counting(items):
+        commits.append(len(items))
+        return original(items)
+
+    j._commit = counting  # type: ignore[method-assign]
+
+    def broken(conn):
+        conn.execute("INSERT INTO events (id) VALUES ('half-written')")  # violates NOT NULL
+
+    async def main():
+        ops = [journal.insert_event(event(i), namespace="n", broker="b", ttl=1)
+               for i in range(50)]
+        ops.insert(25, broken)
+        return await asyncio.gather(*(j.run(op) for op in ops), return_exceptions=True)
+
+    results = asyncio.run(main())
+    j.close()
+    assert commits == [51]  # one hand-off and one transaction for the whole iteration
+    assert isinstance(results[25], sqlite3.IntegrityError)
+    seqs = results[:25] + results[26:]
+    assert sorted(seqs) == list(range(1, 51))  # the neighbours committed, in order
+    conn = sqlite3.connect(tmp_path / "j.sqlite")
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 50
+    assert conn.execute("SELECT count(*) FROM events WHERE id='half-written'").fetchone()[0] == 0
 
 
 def test_pending_deliveries_are_found_until_finished(tmp_path):
