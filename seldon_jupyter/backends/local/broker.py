@@ -32,6 +32,7 @@ from seldon_jupyter.backends.local.serve import TOKEN_ENV, has_token, run, serve
 from seldon_jupyter.errors import EventError
 from seldon_jupyter.events import Event
 from seldon_jupyter.filters import compile_filter
+from seldon_jupyter.trigger_index import TriggerIndex
 
 DEFAULT_TTL = 255
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class Broker:
         self.token = token
         self.brokers: set[str] = set()
         self.sinks: set[str] = set()
-        self.routes: dict[str, list[Route]] = {}
+        self.routes: dict[str, TriggerIndex[Route]] = {}
         self.by_key: dict[str, Route] = {}
         self.in_flight: set[tuple[int, str]] = set()
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -92,15 +93,18 @@ class Broker:
         self.brokers = set(raw["brokers"])
         self.sinks = set(raw["sinks"])
         self.owned = set(raw.get("owned", []))  # host:port of the cluster's own servers
-        routes: dict[str, list[Route]] = {b: [] for b in self.brokers}
+        per_broker: dict[str, list[tuple[Route, dict[str, Any], Any]]] = {
+            b: [] for b in self.brokers}
         by_key: dict[str, Route] = {}
         for t in raw["triggers"]:
             route = Route(key=t["key"], namespace=t["namespace"], broker=t["broker"],
                           subscriber=t["subscriber"], delivery=Delivery.from_dict(t["delivery"]),
                           filter=compile_filter(t["spec"]), sink=t.get("sink"))
             by_key[route.key] = route
-            routes.setdefault(f"{route.namespace}/{route.broker}", []).append(route)
-        self.routes, self.by_key = routes, by_key
+            per_broker.setdefault(f"{route.namespace}/{route.broker}", []).append(
+                (route, t["spec"], route.filter))
+        self.routes = {name: TriggerIndex(items) for name, items in per_broker.items()}
+        self.by_key = by_key
 
     async def reload(self) -> None:
         """Re-read the routing table and (re)start every delivery still pending."""
@@ -143,8 +147,8 @@ class Broker:
                                       reason="TTL exhausted: the event looped through the "
                                              f"broker {DEFAULT_TTL} times")
             return op, [], event, ttl
-        routes = [r for r in self.routes.get(f"{namespace}/{broker}", [])
-                  if r.filter.matches(event.attributes)]
+        index = self.routes.get(f"{namespace}/{broker}")
+        routes = index.matching(event.attributes) if index is not None else []
         op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
                                   parent_seq=parent_seq, via_trigger=via,
                                   triggers=[r.key for r in routes], headers=headers)
