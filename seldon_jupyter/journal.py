@@ -50,6 +50,7 @@ CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_seq);
 CREATE INDEX IF NOT EXISTS events_parent ON events (parent_seq);
 CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
 CREATE INDEX IF NOT EXISTS responses_received ON responses (received_at);
+CREATE TABLE IF NOT EXISTS shapes (names TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS cursors (
     sink TEXT NOT NULL, origin TEXT NOT NULL, position INTEGER NOT NULL,
     PRIMARY KEY (sink, origin));
@@ -58,7 +59,7 @@ PENDING, DELIVERED, DEAD_LETTERED, FAILED = "pending", "delivered", "dead-letter
 
 
 # Columns added after a journal may already exist on disk: (table, column, declaration).
-MIGRATIONS = [("events", "headers", "TEXT")]
+MIGRATIONS = [("events", "headers", "TEXT"), ("responses", "request_key", "TEXT")]
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -66,6 +67,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    if conn.execute("SELECT 1 FROM shapes LIMIT 1").fetchone() is None:
+        # a journal from before `shapes`: learn the name sets its responses already have
+        conn.execute("INSERT OR IGNORE INTO shapes SELECT DISTINCT names FROM responses"
+                     " WHERE names IS NOT NULL")
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -292,18 +297,27 @@ def chain(*ops: Op) -> Op:
     return op
 
 
-def prediction_columns(event: Event) -> tuple[str | None, int | None, str | None]:
-    """(names, row count, first row) of a Seldon answer, as JSON text for fast reading."""
+def prediction_columns(event: Event) -> tuple[str | None, int | None, str | None, str]:
+    """(names, row count, first row) of a Seldon answer, as JSON text for fast reading, and
+    the id of the request it answers as the body names it (Seldon's `meta.puid`, the Open
+    Inference Protocol's `id`; "" for none): read once here, never per query."""
     if not event.data or not is_json_type(event.datacontenttype):
-        return None, None, None
+        return None, None, None, ""
     try:
-        shape = answer_shape(json.loads(event.data))
+        body = json.loads(event.data)
     except (ValueError, UnicodeDecodeError, RecursionError):  # kept as opaque data
-        return None, None, None
+        return None, None, None, ""
+    key = ""
+    if isinstance(body, dict):
+        meta = body.get("meta")
+        found = meta.get("puid") if isinstance(meta, dict) else None
+        found = body.get("id") if found is None else found
+        key = found if isinstance(found, str) else "" if found is None else json.dumps(found)
+    shape = answer_shape(body)
     if shape is None:
-        return None, None, None
+        return None, None, None, key
     names, rows = shape
-    return json.dumps(names), len(rows), json.dumps(rows[0])
+    return json.dumps(names), len(rows), json.dumps(rows[0]), key
 
 
 def insert_response(event: Event, *, sink: str, event_seq: int | None = None,
@@ -311,17 +325,19 @@ def insert_response(event: Event, *, sink: str, event_seq: int | None = None,
     """Record an event a collector received; linked to the broker's copy of it if known."""
     attrs = json.dumps(dict(event.attributes))
     now = time.time() if received_at is None else received_at
-    names, nrows, row0 = prediction_columns(event)
+    names, nrows, row0, key = prediction_columns(event)
 
     def op(conn: sqlite3.Connection) -> int:
+        if names is not None:
+            conn.execute("INSERT OR IGNORE INTO shapes (names) VALUES (?)", (names,))
         row = (event_seq,) if event_seq is not None else conn.execute(
             "SELECT seq FROM events WHERE id=? AND source=? AND status='accepted'"
             " ORDER BY seq DESC LIMIT 1", (event.id, event.source)).fetchone()
         cur = conn.execute(
             "INSERT INTO responses (sink, id, type, source, time, attributes, data, received_at,"
-            " event_seq, names, nrows, row0) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " event_seq, names, nrows, row0, request_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (sink, event.id, event.type, event.source, event.time, attrs, event.data, now,
-             row[0] if row else None, names, nrows, row0))
+             row[0] if row else None, names, nrows, row0, key))
         return int(cur.lastrowid or 0)
 
     return op

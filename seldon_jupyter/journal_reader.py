@@ -4,13 +4,8 @@
 module runs SQL. Reads open their own read-only connection (WAL lets them run beside the
 writer).
 
-How predictions become columns: the writer flattens each Seldon answer at insert time
-(`journal.prediction_columns`): `names` (JSON list), `nrows` and `row0` (the first row as
-JSON). A single-row answer - the common case - is then spread into columns inside SQLite
-with `json_extract(row0, '$[k]')`, one column per name, so a million responses need no
-JSON parsing in Python. Answers with several rows are parsed one by one (a list per
-cell, or one row per prediction row with `explode=True`). `attributes` and `data` stay the
-JSON text received.
+The responses DataFrame, the biggest read, has its own module (`journal_responses`),
+built on this one's helpers.
 
 The feed (`recent`) reads two tables: `events` (everything a local broker accepted,
 replies included, with the reply's latency from the request that caused it) and
@@ -28,14 +23,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from seldon_jupyter.journal import SENT, connect
-from seldon_jupyter.payloads import answer_shape
-
-RESPONSE_COLUMNS = ["seq", "id", "type", "source", "time", "sink", "received_at", "request_id",
-                    "request_type", "latency_ms", "attributes", "data"]
+from seldon_jupyter.journal import connect
 
 
 def _since(value: Any) -> float | None:
@@ -83,113 +73,6 @@ def count_responses(path: Path, *, type: str | None = None,  # noqa: A002
                             ("sink = ?", sink), ("sink LIKE ?", _ns(namespace))])
     rows = read_rows(path, "SELECT count(*) FROM responses" + where, params)
     return int(rows[0][0]) if rows else 0
-
-
-# The request of a response: through the local broker's own chain (the reply's parent), or
-# on a cluster by the `meta.puid` Seldon echoes from the request body (or the `id` an Open
-# Inference Protocol server answers with, the request's id), matched to what the
-# kit recorded when it sent it; the latency is then from the send time to the response's
-# knativearrivaltime at the sink (collect stores that as received_at).
-_SELECT = (
-    "SELECT r.seq, r.id, r.type, r.source, r.time, r.sink, r.received_at,"
-    " COALESCE(q.id, p.id), COALESCE(q.type, p.type),"
-    " (r.received_at - COALESCE(q.received_at, p.received_at)) * 1000.0, r.attributes,"
-    " CAST(r.data AS TEXT), r.names, r.nrows{values} FROM responses r"
-    " LEFT JOIN events e ON e.seq = r.event_seq LEFT JOIN events q ON q.seq = e.parent_seq"
-    " LEFT JOIN events p ON r.event_seq IS NULL AND p.seq = (SELECT max(s.seq) FROM events s"
-    f" WHERE s.status = '{SENT}' AND s.id = CASE WHEN json_valid(CAST(r.data AS TEXT)) THEN"
-    " COALESCE(json_extract(CAST(r.data AS TEXT), '$.meta.puid'),"
-    " json_extract(CAST(r.data AS TEXT), '$.id')) END)")  # the last send of that id
-
-
-def _many_rows(data: str | None) -> tuple[list[str], list[list[Any]]] | None:
-    try:
-        return answer_shape(json.loads(data)) if data else None
-    except ValueError:
-        return None
-
-
-def responses(path: Path, *, type: str | None = None, source: str | None = None,  # noqa: A002
-              since: Any = None, sink: str | None = None, namespace: str | None = None,
-              explode: bool = False) -> pd.DataFrame:
-    """One row per response event (or per prediction row with explode=True).
-
-    Columns: the event's id, type and source, where it was collected (`sink`, "ns/name"),
-    the request that caused it and the end-to-end latency, one column per prediction name
-    (t:0, t:1, ... for SKLEARN_SERVER; a list per cell when one answer holds several rows),
-    and `attributes` / `data` as the JSON text received. `namespace` keeps what sinks in
-    that namespace collected. Single-row answers are flattened inside SQLite.
-    """
-    where, params = _where([("r.type = ?", type), ("r.source = ?", source),
-                            ("r.received_at >= ?", _since(since)), ("r.sink = ?", sink),
-                            ("r.sink LIKE ?", _ns(namespace))])
-    shapes = read_rows(path, "SELECT DISTINCT r.names FROM responses r" + where, params)
-    name_sets = {text: json.loads(text) for (text,) in shapes if text}
-    width = max((len(n) for n in name_sets.values()), default=0)
-    values = "".join(f", json_extract(r.row0, '$[{k}]')" for k in range(width))
-    rows = read_rows(path, _SELECT.format(values=values) + where + " ORDER BY r.seq", params)
-    slots = [f"_v{k}" for k in range(width)]
-    frame = pd.DataFrame.from_records(rows, columns=[*RESPONSE_COLUMNS, "_names", "_nrows",
-                                                     *slots])
-    frame["received_at"] = pd.to_datetime(frame["received_at"], unit="s", utc=True)
-    frame["latency_ms"] = frame["latency_ms"].astype(float)
-    names_col, nrows = frame.pop("_names"), frame.pop("_nrows")
-    taken = frame[slots]
-    frame = frame.drop(columns=slots)
-    many = (nrows > 1).to_numpy()
-    if explode:
-        return _exploded(frame, names_col, taken, many, name_sets)
-    columns: dict[str, pd.Series] = {}
-    for text, names in name_sets.items():
-        mask = ((names_col == text) & ~many).to_numpy()
-        for k, name in enumerate(names):
-            column = columns.setdefault(name, pd.Series(np.nan, index=frame.index, dtype=object))
-            column[mask] = taken[f"_v{k}"].to_numpy()[mask]
-    for i in np.flatnonzero(many):
-        shape = _many_rows(str(frame["data"].iat[int(i)]))
-        if shape is None:
-            continue
-        for k, name in enumerate(shape[0]):
-            column = columns.setdefault(name, pd.Series(np.nan, index=frame.index, dtype=object))
-            column.iat[int(i)] = [r[k] for r in shape[1]]  # type: ignore[assignment]
-    extra = pd.DataFrame(columns, index=frame.index).infer_objects()
-    return _attach(frame, extra)
-
-
-def _exploded(frame: pd.DataFrame, names_col: pd.Series, taken: pd.DataFrame, many: np.ndarray,
-              name_sets: dict[str, list[str]]) -> pd.DataFrame:
-    """One row per prediction row: answers with several rows are spread out."""
-    shapes: list[tuple[list[str], list[list[Any]]] | None] = []
-    for i, text in enumerate(names_col):
-        if many[i]:
-            shapes.append(_many_rows(str(frame["data"].iat[i])))
-        elif text in name_sets:
-            names = name_sets[text]
-            shapes.append((names, [taken.iloc[i, :len(names)].tolist()]))
-        else:
-            shapes.append(None)
-    counts = [len(s[1]) if s is not None else 1 for s in shapes]
-    base = frame.loc[frame.index.repeat(counts)].reset_index(drop=True)
-    records: list[dict[str, Any]] = []
-    positions: list[int] = []
-    for shape in shapes:
-        if shape is None:
-            records.append({})
-            positions.append(0)
-            continue
-        names, body = shape
-        records.extend(dict(zip(names, r, strict=True)) for r in body)
-        positions.extend(range(len(body)))
-    base.insert(1, "row", positions)
-    return _attach(base, pd.DataFrame.from_records(records, index=base.index))
-
-
-def _attach(frame: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
-    if extra.empty or not len(extra.columns):
-        return frame
-    keep = [c for c in extra.columns if c not in frame.columns]
-    data = frame.pop("data")
-    return pd.concat([frame, extra[keep], data], axis=1)
 
 
 EVENT_COLUMNS = ["seq", "id", "type", "source", "namespace", "broker", "received_at", "ttl",

@@ -24,6 +24,7 @@ from seldon_jupyter import (
     doctor,
     events,
     journal_reader,
+    journal_responses,
     journal_retention,
     model_uris,
     resources,
@@ -310,7 +311,7 @@ class Session:
                    and time.monotonic() < deadline):
                 time.sleep(POLL)
                 self.backend.collect(namespace)
-        return journal_reader.responses(path, type=type, source=source, since=since,
+        return journal_responses.responses(path, type=type, source=source, since=since,
                                         sink=sink, namespace=namespace, explode=explode)
 
     def events(self, **filters: Any) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seldon_jupyter import events, journal, journal_reader, tables
+from seldon_jupyter import events, journal, journal_responses, tables
 from seldon_jupyter.errors import PayloadError
 from seldon_jupyter.payloads import answer_shape
 from seldon_jupyter.v2_tables import to_v2, with_id
@@ -72,6 +72,6 @@ def test_a_cluster_v2_response_names_its_request_by_the_id_the_server_echoes(tmp
     j = journal.Journal(path)
     j.submit(journal.insert_response(answer, sink="ns/collector")).result()
     j.close()
-    frame = journal_reader.responses(path)
+    frame = journal_responses.responses(path)
     assert frame["request_id"].tolist() == ["ev-1"] and frame["predict"].tolist() == [2]
     assert frame["request_type"].tolist() == ["iris.request"]
