@@ -286,6 +286,24 @@ def finish_delivery(seq: int, trigger: str, *, state: str, attempts: int, code: 
     return op
 
 
+def collected_at_once(insert: Op, event: Event, sinks: Iterable[tuple[str, str]]) -> Op:
+    """`insert` (an insert_event, returning the seq), then the event delivered to each
+    (trigger, sink) that is the broker's own collector, in the same step: the record the
+    sink's HTTP handler would write, without a delivery task or a second transaction."""
+    done = [(trigger, response_row(event, sink=sink)) for trigger, sink in sinks]
+
+    def op(conn: sqlite3.Connection) -> int:
+        seq = int(insert(conn))
+        for trigger, _ in done:
+            finish_delivery(seq, trigger, state=DELIVERED, attempts=1, code=202,
+                            error=None)(conn)
+        for _, response in done:
+            response(conn, seq)
+        return seq
+
+    return op
+
+
 def chain(*ops: Op) -> Op:
     """Several operations in one atomic step; returns the last one's result."""
     def op(conn: sqlite3.Connection) -> Any:
@@ -320,14 +338,15 @@ def prediction_columns(event: Event) -> tuple[str | None, int | None, str | None
     return json.dumps(names), len(rows), json.dumps(rows[0]), key
 
 
-def insert_response(event: Event, *, sink: str, event_seq: int | None = None,
-                    received_at: float | None = None) -> Op:
-    """Record an event a collector received; linked to the broker's copy of it if known."""
+def response_row(event: Event, *, sink: str, received_at: float | None = None
+                 ) -> Callable[[sqlite3.Connection, int | None], int]:
+    """Record an event a collector received, linked to the broker's copy of it: the seq
+    given, or else the broker's newest accepted event with its (id, source), if any."""
     attrs = json.dumps(dict(event.attributes))
     now = time.time() if received_at is None else received_at
     names, nrows, row0, key = prediction_columns(event)
 
-    def op(conn: sqlite3.Connection) -> int:
+    def write(conn: sqlite3.Connection, event_seq: int | None) -> int:
         if names is not None:
             conn.execute("INSERT OR IGNORE INTO shapes (names) VALUES (?)", (names,))
         row = (event_seq,) if event_seq is not None else conn.execute(
@@ -340,7 +359,14 @@ def insert_response(event: Event, *, sink: str, event_seq: int | None = None,
              row[0] if row else None, names, nrows, row0, key))
         return int(cur.lastrowid or 0)
 
-    return op
+    return write
+
+
+def insert_response(event: Event, *, sink: str, event_seq: int | None = None,
+                    received_at: float | None = None) -> Op:
+    """Record an event a collector received; linked to the broker's copy of it if known."""
+    write = response_row(event, sink=sink, received_at=received_at)
+    return lambda conn: write(conn, event_seq)
 
 
 Pending = tuple[int, str, Event, str, str, int, dict[str, str]]

@@ -152,6 +152,12 @@ class Broker:
         op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
                                   parent_seq=parent_seq, via_trigger=via,
                                   triggers=[r.key for r in routes], headers=headers)
+        # deliveries to this broker's own collectors are recorded in the same step as the
+        # event; the rest are delivered by tasks once it is committed
+        own = [r for r in routes if r.subscriber is not None and r.sink in self.sinks]
+        if own:
+            op = journal.collected_at_once(op, event, [(r.key, str(r.sink)) for r in own])
+            routes = [r for r in routes if r not in own]
         return op, routes, event, ttl
 
     async def ingest(self, event: Event, namespace: str, broker: str,
