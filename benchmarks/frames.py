@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from seldon_jupyter import events, journal, journal_responses
+from seldon_jupyter import events, journal, journal_reader, journal_responses
 
 BASE_TIME = 1.7e9
 CHUNK = 100_000
@@ -102,3 +102,29 @@ def count_rows(path: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM responses").fetchone()[0])
     finally:
         conn.close()
+
+
+def count_since(path: Path, total: int, count: int = 100) -> float:
+    """Milliseconds for the wait loops' count of the newest `count` rows."""
+    since = BASE_TIME + (total - count) / 1000
+    start = time.perf_counter()
+    found = journal_reader.count_responses(path, since=since)
+    elapsed = (time.perf_counter() - start) * 1000
+    assert found == count, found
+    return elapsed
+
+
+def ingest_ms(path: Path, n: int = 200) -> float:
+    """Milliseconds per idempotent ingest (insert with the (source, id) de-duplication
+    lookup), as the broker journals a kit send, into a journal of this size."""
+    writer = journal.Journal(path)
+    try:
+        start = time.perf_counter()
+        for i in range(n):
+            event = events.new_event({"x": i}, type="bench", source="bench", id=f"send-{i}")
+            op = journal.insert_event(event, namespace="default", broker="default", ttl=255)
+            writer.submit(journal.once(event, namespace="default", broker="default",
+                                       since=time.time() - 600, insert=op)).result()
+        return (time.perf_counter() - start) / n * 1000
+    finally:
+        writer.close()

@@ -1,120 +1,148 @@
-"""Local-backend benchmarks, each beside a baseline measured in the same run.
+"""`make bench`: every performance figure of the kit beside a baseline from the same run.
 
-Everything runs in a fresh workdir on 127.0.0.1 only, and prints one table:
-  end to end     send_many -> broker -> predictor -> reply -> broker -> collector -> journal,
-                 timed until the last response row is committed; baseline: the predictor's
-                 own rate (CloudEvent requests straight to it, 32 in flight);
-  paced latency  p50/p99 end-to-end latency of a steady stream at --rate events/s;
-  bulk send      Session.send_many of a 10k-row DataFrame to a broker; baseline: a naive
-                 loop of events.new_event + requests.post per row;
-  DataFrame      journal -> Session.responses() for --rows response events; baseline:
-                 pd.DataFrame(list_of_dicts) of the same rows already in memory.
-Usage: python benchmarks/run.py [--events 6000] [--rate 500] [--rows 1000000]
+Everything runs on 127.0.0.1 in fresh temporary homes and prints one table: value,
+baseline, ratio, target, and whether the target is met. How to read it: benchmarks/README.md.
+Sections (each can be skipped, e.g. `--skip scale`):
+  stream    end to end through the kit's broker vs the predictor alone and vs a minimal
+            broker in front of the same predictor, with CPU us/event of every process;
+            paced latency; bulk send vs a naive loop
+  journal   the journal's group commit vs raw SQLite
+  frames    responses() over --rows journaled responses vs pd.DataFrame(list_of_dicts);
+            memory; the newest 100 rows with since=
+  scale     Triggers on the broker (--triggers) and journal sizes (--journal-sizes)
+Usage: python benchmarks/run.py [--events 6000] [--rows 1000000] [--skip SECTION ...]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
+import math
 import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
+import e2e
+import frames
 import numpy as np
 import pandas as pd
 import requests
+from journal_bench import journal_rates
+from procs import machine
 from sklearn.datasets import load_iris
 
-from seldon_jupyter import events, journal, resources, store
-from seldon_jupyter.naming import request_type, response_type
+from seldon_jupyter import events
 from seldon_jupyter.session import Session
 
-
-async def predictor_rate(url: str, n: int, in_flight: int = 32) -> float:
-    body = json.dumps({"data": {"ndarray": [[5.1, 3.5, 1.4, 0.2]]}}).encode()
-    headers = {"Ce-Id": "x", "Ce-Specversion": "1.0", "Ce-Type": "bench", "Ce-Source": "bench",
-               "Content-Type": "application/json"}
-    sem = asyncio.Semaphore(in_flight)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight)) as http:
-        async def one() -> None:
-            async with sem, http.post(url, data=body, headers=headers) as resp:
-                await resp.read()
-                assert resp.status == 200
-
-        start = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(n)))
-        return n / (time.perf_counter() - start)
+ROWS: list[tuple[str, float, float | None, str, bool | None]] = []
 
 
-def stream(session: Session, n: int, rate: float | None) -> tuple[float, float, float]:
-    """(events/s end to end, p50 ms, p99 ms) for n iris rows sent at `rate` (None: burst)."""
-    X = np.tile(load_iris().data, (n // 150 + 1, 1))[:n]
-    since = time.time()
-    start = time.perf_counter()
-    summary = session.send_many(X, type=request_type("iris"), concurrency=32, rate=rate)
-    assert summary.failed == 0, summary.errors[:3]
-    path = session.backend.journal_path()
-    deadline = time.monotonic() + 300
-    while store.count_responses(path, type=response_type("iris"), since=since) < n:
-        if time.monotonic() > deadline:
-            raise SystemExit("responses did not all arrive within 300 s")
-        time.sleep(0.01)
-    elapsed = time.perf_counter() - start
-    latency = session.responses(type=response_type("iris"), since=since)["latency_ms"]
-    return n / elapsed, latency.quantile(0.5), latency.quantile(0.99)
+def row(measure: str, value: float, baseline: float | None = None, target: str = "",
+        met: bool | None = None) -> None:
+    ROWS.append((measure, value, baseline, target, met))
+    print(_line(ROWS[-1]), flush=True)
+
+
+def _line(r: tuple[str, float, float | None, str, bool | None]) -> str:
+    measure, value, baseline, target, met = r
+    ratio = f"{value / baseline:.2f}" if baseline else ""
+    base = "" if baseline is None else f"{baseline:.1f}"
+    verdict = "" if met is None else ("met" if met else "NOT MET")
+    return f"{measure:<58}{value:>11.1f}{base:>11}{ratio:>7}  {target:<22}{verdict}"
+
+
+def cpu_rows(label: str, run: e2e.Run, names: list[str]) -> None:
+    for name in names:
+        row(f"  {label}: {name} CPU us/event", run.cpu_us.get(name, math.nan))
+
+
+def stream(session: Session, args: argparse.Namespace) -> None:
+    address = e2e.setup(session)
+    alone = e2e.predictor_alone(session, address, args.events)
+    kit = e2e.kit(session, args.events)
+    mini = e2e.minimal(session, address, args.events)
+    predictor = next(n for n in kit.cpu_us if "iris" in n)
+    broker_us, model_us = kit.cpu_us["broker"], alone.cpu_us[predictor]
+    row("end to end ev/s vs the predictor alone", kit.rate, alone.rate, ">= 0.75x",
+        kit.rate >= 0.75 * alone.rate)
+    row("end to end ev/s vs the minimal broker", kit.rate, mini.rate, ">= 0.9x",
+        kit.rate >= 0.9 * mini.rate)
+    row("broker CPU us/event (whole path)", broker_us, 400.0, "<= 400 us", broker_us <= 400)
+    row("broker CPU us/event vs the predictor's own", broker_us, model_us, "<= 1.0x",
+        broker_us <= model_us)
+    row("minimal broker CPU us/event", mini.cpu_us["minimal broker"])
+    cpu_rows("kit path", kit, ["broker", predictor, "client", "supervisor"])
+    cpu_rows("minimal path", mini, [predictor, "client"])
+    row("  latency p50 ms in the burst", kit.p50)
+    row("  latency p99 ms in the burst", kit.p99)
+    paced = e2e.kit(session, int(args.rate * 5), args.rate)
+    row(f"paced {args.rate:g}/s latency p50 ms", paced.p50)
+    row(f"paced {args.rate:g}/s latency p99 ms", paced.p99, None, "<= 10 ms", paced.p99 <= 10)
+    ours, naive = bulk_send(session, args.bulk)
+    row(f"send_many of {args.bulk} rows ev/s vs naive loop", ours, naive, ">= 10x",
+        ours >= 10 * naive)
 
 
 def bulk_send(session: Session, rows: int) -> tuple[float, float]:
-    """(send_many events/s, naive loop events/s) into a broker with no triggers."""
+    """(send_many events/s, DataFrame to last 202 included; naive loop events/s)."""
     frame = pd.DataFrame(np.tile(load_iris().data, (rows // 150 + 1, 1))[:rows],
                          columns=["sl", "sw", "pl", "pw"])
+    start = time.perf_counter()
     summary = session.send_many(frame, type="bench.bulk", broker="bulk")
+    ours = rows / (time.perf_counter() - start)
     assert summary.failed == 0
     url = session.broker_url("bulk")
     naive_rows = frame.head(rows // 5)
     start = time.perf_counter()
-    for row in naive_rows.itertuples(index=False):
-        event = events.new_event({"data": {"ndarray": [list(row)]}}, type="bench.naive",
+    for values in naive_rows.itertuples(index=False):
+        event = events.new_event({"data": {"ndarray": [list(values)]}}, type="bench.naive",
                                  source="bench")
         headers, body = events.to_binary(event)
         assert requests.post(url, data=body, headers=headers, timeout=30).status_code == 202
-    naive = len(naive_rows) / (time.perf_counter() - start)
-    return summary.rate, naive
+    return ours, len(naive_rows) / (time.perf_counter() - start)
 
 
-def frame_build(rows: int) -> tuple[float, float]:
-    """(seconds for store.responses, seconds for pd.DataFrame(list_of_dicts))."""
+def journal_section() -> None:
+    ours, raw = journal_rates()
+    row("journal rows/s (64 writers) vs raw SQLite 64/txn", ours, raw, ">= 15000 rows/s",
+        ours >= 15_000)
+
+
+def frames_section(rows: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "journal.sqlite"
-        conn = journal.connect(path)
-        reply = events.new_event({"data": {"names": ["t:0", "t:1", "t:2"],
-                                           "ndarray": [[0.1, 0.2, 0.7]]}, "meta": {}},
-                                 type="seldon.iris.default.response", source="seldon.iris",
-                                 specversion="0.3")
-        names, nrows, row0 = journal.prediction_columns(reply)
-        attrs = json.dumps(dict(reply.attributes))
-        conn.execute("BEGIN")
-        conn.executemany(
-            "INSERT INTO responses (sink, id, type, source, time, attributes, data, received_at,"
-            " event_seq, names, nrows, row0) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (("default/event-display", f"id{i}", reply.type, reply.source, None, attrs,
-              reply.data, 1.7e9 + i, None, names, nrows, row0) for i in range(rows)))
-        conn.execute("COMMIT")
-        conn.close()
-        start = time.perf_counter()
-        frame = store.responses(path)
-        ours = time.perf_counter() - start
-        assert len(frame) == rows
-        records = [{"seq": i, "id": f"id{i}", "type": reply.type, "source": reply.source,
-                    "time": None, "sink": "default/event-display", "received_at": 1.7e9 + i,
-                    "request_id": None, "request_type": None, "latency_ms": None,
-                    "attributes": attrs, "t:0": 0.1, "t:1": 0.2, "t:2": 0.7,
-                    "data": reply.data.decode()} for i in range(rows)]
-        start = time.perf_counter()
-        pd.DataFrame(records)
-        return ours, time.perf_counter() - start
+        frames.fill(path, rows)
+        ours, baseline, memory = frames.build(path, rows)
+        row(f"responses() of {rows} rows s vs pd.DataFrame(dicts)", ours, baseline,
+            "<= 1.0x", ours <= baseline)
+        row("  peak memory / the frame's own size", memory, None, "<= 1.5x", memory <= 1.5)
+        newest = frames.newest(path, rows)
+        row(f"responses(since=) newest 100 of {rows} rows ms", newest, None, "<= 50 ms",
+            newest <= 50)
+
+
+def scale_section(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as home, Session(home=home) as session:
+        try:
+            e2e.setup(session)
+            have = 0
+            for total in args.triggers:
+                run = e2e.with_triggers(session, have, max(total - 2, 0), args.events // 2)
+                have = max(have, total - 2)
+                row(f"{total} Triggers: end to end ev/s", run.rate)
+                row(f"{total} Triggers: broker CPU us/event", run.cpu_us["broker"])
+        finally:
+            session.backend.down()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "journal.sqlite"
+        have = 0
+        for size in args.journal_sizes:
+            frames.fill(path, size - have, start=have)
+            have = size
+            row(f"journal of {size} rows: responses(since=) newest 100 ms",
+                frames.newest(path, size), None, "flat as it grows")
+            row(f"journal of {size} rows: count(since=) ms", frames.count_since(path, size))
+            row(f"journal of {size} rows: one ingest ms (dedupe lookup)",
+                frames.ingest_ms(path))
 
 
 def main() -> None:
@@ -123,32 +151,31 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--bulk", type=int, default=10_000)
+    parser.add_argument("--triggers", type=int, nargs="*", default=[2, 10, 100, 1000])
+    parser.add_argument("--journal-sizes", type=int, nargs="*",
+                        default=[1_000, 100_000, 1_000_000])
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["stream", "journal", "frames", "scale"])
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as home, Session(home=home) as session:
-        try:
-            session.ensure_broker()
-            session.ensure_broker("bulk")
-            sdep = session.deploy("iris")
-            session.apply(resources.trigger("to-iris", filter={"type": request_type("iris")},
-                                            deployment="iris"), wait=True)
-            session.collector(type=response_type("iris"))
-            stream(session, 300, None)  # warm up connections and the journal
-            base = asyncio.run(predictor_rate(sdep.address, args.events))
-            e2e, b50, b99 = stream(session, args.events, None)
-            _, p50, p99 = stream(session, int(args.rate * 5), args.rate)
-            ours, naive = bulk_send(session, args.bulk)
-        finally:
-            session.backend.down()
-    frame_s, baseline_s = frame_build(args.rows)
-    print(f"{'measure':<46}{'value':>12}{'baseline':>12}{'ratio':>8}")
-    print(f"{'end to end events/s (burst, 32 in flight)':<46}{e2e:>12.0f}{base:>12.0f}"
-          f"{e2e / base:>8.2f}")
-    print(f"{'  latency p50 / p99 ms in that burst':<46}{b50:>12.1f}{b99:>12.1f}")
-    print(f"{f'paced {args.rate:g}/s latency p50 / p99 ms':<46}{p50:>12.1f}{p99:>12.1f}")
-    print(f"{f'send_many {args.bulk} rows events/s vs naive loop':<46}{ours:>12.0f}"
-          f"{naive:>12.0f}{ours / naive:>8.2f}")
-    print(f"{f'{args.rows} responses -> DataFrame seconds':<46}{frame_s:>12.2f}"
-          f"{baseline_s:>12.2f}{frame_s / baseline_s:>8.2f}")
+    print(f"machine: {machine()}", flush=True)
+    print(f"{'measure':<58}{'value':>11}{'baseline':>11}{'ratio':>7}  {'target':<22}",
+          flush=True)
+    if "stream" not in args.skip:
+        with tempfile.TemporaryDirectory() as home, Session(home=home) as session:
+            try:
+                stream(session, args)
+            finally:
+                session.backend.down()
+    if "journal" not in args.skip:
+        journal_section()
+    if "frames" not in args.skip:
+        frames_section(args.rows)
+    if "scale" not in args.skip:
+        scale_section(args)
+    missed = [r[0] for r in ROWS if r[4] is False]
+    print(f"machine at the end: {machine()}")
+    print(f"{len([r for r in ROWS if r[4]])} targets met, {len(missed)} not met"
+          + (": " + "; ".join(m.strip() for m in missed) if missed else ""))
 
 
 if __name__ == "__main__":
