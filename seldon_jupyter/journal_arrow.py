@@ -52,7 +52,7 @@ def _typed(table: pa.Table, names: list[str], types: dict[str, pa.DataType]) -> 
             if pa.types.is_string(column.type) or pa.types.is_binary(column.type):
                 raise MixedColumn(name)
             want = pa.float64() if pa.types.is_floating(column.type) else column.type
-        columns.append(column.cast(want))
+        columns.append(column if column.type == want else column.cast(want))
     return pa.table(columns, names=names)
 
 
@@ -82,5 +82,5 @@ def read(path: Path, select: str, where: str, params: list[Any], order: str,
         for name in names:
             if part.schema.field(name).type != widest[name]:
                 widest[name] = pa.float64()
-    return pa.concat_tables([p.cast(pa.schema([(n, widest[n]) for n in names]))
-                             for p in typed])
+    schema = pa.schema([(n, widest[n]) for n in names])
+    return pa.concat_tables([p if p.schema == schema else p.cast(schema) for p in typed])
