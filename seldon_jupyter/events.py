@@ -199,6 +199,13 @@ def new_event(
     return Event(attrs, encode_data(data, datacontenttype))
 
 
+def like(template: Event, data: Any, *, id: str) -> Event:  # noqa: A002
+    """An event with `template`'s attributes (validated when it was built) and another id
+    and body: for sending many rows, where only those differ."""
+    return Event({**template.attributes, "id": id},
+                 encode_data(data, template.attributes.get("datacontenttype")))
+
+
 def go_rfc3339_nano(moment: datetime) -> str:
     """A time as Go's `t.UTC().Format(time.RFC3339Nano)` writes it: UTC, Z, the fraction
     without trailing zeros (none at all for whole seconds)."""

@@ -239,6 +239,24 @@ class Session:
         body, tag = tables.request_body(payload, kind, protocol)
         return self._new_event(body, tag, type=type, source=source or self.source, **attrs)
 
+    def _events(self, items: list[tuple[Any, tables.Tag | None]], **attrs: Any
+                ) -> list[Event]:
+        """One event per item: the first built and validated in full, the others made
+        like it with their own id and body (only those differ)."""
+        template: Event | None = None
+        out: list[Event] = []
+        for item, tag in items:
+            if isinstance(item, Event):
+                out.append(item)
+            elif template is None or "id" in attrs or item is None:
+                template = self._new_event(item, tag, **attrs)
+                out.append(template)
+            else:
+                event_id = str(uuid.uuid4())
+                out.append(events.like(template, tag(item, event_id) if tag else item,
+                                       id=event_id))
+        return out
+
     @staticmethod
     def _new_event(body: Any, tag: tables.Tag | None, **attrs: Any) -> Event:
         event_id = attrs.pop("id", None) or str(uuid.uuid4())
@@ -277,9 +295,8 @@ class Session:
         """Send one event per row (or per `batch_size` rows), concurrently and bounded;
         setting `cancel` (from another thread, e.g. a widget's Cancel) stops what has not
         been sent yet. `protocol="v2"` sends Open Inference Protocol requests."""
-        batch = [item if isinstance(item, Event) else self._new_event(
-            item, tag, type=self._need_type(type), source=source or self.source, **attrs)
-            for item, tag in tables.split_rows(data, kind, batch_size, protocol)]
+        batch = self._events(tables.split_rows(data, kind, batch_size, protocol),
+                             type=self._need_type(type), source=source or self.source, **attrs)
         target = self.backend.send_target(self.namespace, broker or self.broker)
         started = time.time()  # on a cluster, latency counts from here (the batch's start)
         summary = _loop.run(sender.send_bulk(target, batch, structured=structured,

@@ -144,3 +144,12 @@ def test_attributes_that_are_not_utf8_and_bodies_nested_too_deep_are_event_error
     deep = b"[" * 100_000 + b"]" * 100_000
     with pytest.raises(EventError, match="nested too deeply"):
         ev.from_http({"Content-Type": "application/cloudevents+json"}, deep)
+
+
+def test_an_event_made_like_another_differs_only_in_id_and_body():
+    first = events.new_event({"x": 1}, type="t", source="s", subject="row",
+                             extensions={"team": "a"})
+    other = events.like(first, {"x": 2}, id="second")
+    assert other.id == "second" and other.json() == {"x": 2}
+    assert {**other.attributes, "id": first.id} == dict(first.attributes)
+    events.validate(other.attributes)

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from seldon_jupyter import tables
 from seldon_jupyter.errors import PayloadError
 from seldon_jupyter.payloads import message_array
 from seldon_jupyter.tables import from_seldon, to_seldon
@@ -76,3 +77,29 @@ def test_every_seldon_message_the_kit_sends_carries_its_event_id_as_meta_puid(tm
     finally:
         session.close()
         backend.close()
+
+
+@pytest.mark.parametrize("kind", ["ndarray", "tensor"])
+@pytest.mark.parametrize("step", [None, 1, 3])
+def test_split_rows_builds_from_one_conversion_what_a_slice_per_row_builds(kind, step):
+    frame = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [0.5, 1.5, 2.5, 3.5, 4.5],
+                          7: [True, False, True, False, True]})
+    if kind == "tensor":  # numbers only (a bool column makes the rows objects)
+        frame = frame.drop(columns=[7])
+    array = np.arange(20, dtype=float).reshape(5, 4)
+    for table in (frame, array, np.arange(5.0)):
+        fast = tables.split_rows(table, kind, step)
+        two_d = table if table.ndim == 2 else table.reshape(len(table), -1)
+        width = step or 1
+        slow = [tables.request_body(two_d.iloc[i:i + width] if isinstance(two_d, pd.DataFrame)
+                                    else two_d[i:i + width], kind)
+                for i in range(0, len(two_d), width)]
+        assert [body for body, _ in fast] == [body for body, _ in slow]
+        assert all(tag is tables.with_puid for _, tag in fast)
+
+
+def test_split_rows_refuses_a_tensor_of_strings_as_to_seldon_does():
+    with pytest.raises(PayloadError, match="tensor holds numbers only"):
+        tables.split_rows(pd.DataFrame({"s": ["x", "y"]}), "tensor")
+    assert tables.split_rows(pd.DataFrame({"s": ["x", "y"]}), "ndarray")[1][0] == {
+        "data": {"names": ["s"], "ndarray": [["y"]]}}
