@@ -47,7 +47,8 @@ def _line(r: tuple[str, float, float | None, str, bool | None]) -> str:
     ratio = f"{value / baseline:.2f}" if baseline else ""
     base = "" if baseline is None else f"{baseline:.1f}"
     verdict = "" if met is None else ("met" if met else "NOT MET")
-    return f"{measure:<58}{value:>11.1f}{base:>11}{ratio:>7}  {target:<22}{verdict}"
+    shown = f"{value:>11.2f}" if abs(value) < 10 else f"{value:>11.1f}"
+    return f"{measure:<58}{shown}{base:>11}{ratio:>7}  {target:<22}{verdict}"
 
 
 def cpu_rows(label: str, run: e2e.Run, names: list[str]) -> None:

@@ -229,13 +229,14 @@ def insert_event(event: Event, *, namespace: str, broker: str, ttl: int | None,
                  parent_seq: int | None = None, via_trigger: str | None = None,
                  status: str = "accepted", reason: str | None = None,
                  triggers: Iterable[str] = (), headers: Mapping[str, str] | None = None,
-                 at: float | None = None) -> Op:
+                 at: float | None = None, delivered: Iterable[str] = ()) -> Op:
     """Record an event arriving at a broker, and one pending delivery per matching trigger;
     `headers` are the HTTP headers Knative passes through to subscribers."""
     attrs = json.dumps(dict(event.attributes))
     passed = json.dumps(dict(headers)) if headers else None
     now = time.time() if at is None else at
-    routed = list(triggers)
+    routed = [(t, PENDING, 0, None) for t in triggers] + [
+        (t, DELIVERED, 1, 202) for t in delivered]  # to the broker's own collectors
 
     def op(conn: sqlite3.Connection) -> int:
         cur = conn.execute(
@@ -247,8 +248,9 @@ def insert_event(event: Event, *, namespace: str, broker: str, ttl: int | None,
         seq = cur.lastrowid
         if routed:
             conn.executemany(
-                "INSERT INTO deliveries (event_seq, trigger, state, updated_at)"
-                " VALUES (?,?,?,?)", [(seq, t, PENDING, now) for t in routed])
+                "INSERT INTO deliveries (event_seq, trigger, state, attempts, code, updated_at)"
+                " VALUES (?,?,?,?,?,?)", [(seq, t, state, tries, code, now)
+                                          for t, state, tries, code in routed])
         return int(seq or 0)
 
     return op
@@ -286,19 +288,16 @@ def finish_delivery(seq: int, trigger: str, *, state: str, attempts: int, code: 
     return op
 
 
-def collected_at_once(insert: Op, event: Event, sinks: Iterable[tuple[str, str]]) -> Op:
-    """`insert` (an insert_event, returning the seq), then the event delivered to each
-    (trigger, sink) that is the broker's own collector, in the same step: the record the
-    sink's HTTP handler would write, without a delivery task or a second transaction."""
-    done = [(trigger, response_row(event, sink=sink)) for trigger, sink in sinks]
+def collected_at_once(insert: Op, event: Event, sinks: Iterable[str]) -> Op:
+    """`insert` (an insert_event that records these deliveries as delivered), then the
+    event as each of the broker's own collectors `sinks` records it, in the same step: what
+    the sink's HTTP handler would write, without a delivery task or a second transaction."""
+    rows = [response_row(event, sink=sink) for sink in sinks]
 
     def op(conn: sqlite3.Connection) -> int:
         seq = int(insert(conn))
-        for trigger, _ in done:
-            finish_delivery(seq, trigger, state=DELIVERED, attempts=1, code=202,
-                            error=None)(conn)
-        for _, response in done:
-            response(conn, seq)
+        for row in rows:
+            row(conn, seq)
         return seq
 
     return op

@@ -295,8 +295,10 @@ class Session:
         """Send one event per row (or per `batch_size` rows), concurrently and bounded;
         setting `cancel` (from another thread, e.g. a widget's Cancel) stops what has not
         been sent yet. `protocol="v2"` sends Open Inference Protocol requests."""
-        batch = self._events(tables.split_rows(data, kind, batch_size, protocol),
-                             type=self._need_type(type), source=source or self.source, **attrs)
+        items = tables.split_rows(data, kind, batch_size, protocol)
+        built = all(isinstance(item, Event) for item, _ in items)  # a type only to build
+        batch = self._events(items, type=type if built else self._need_type(type),
+                             source=source or self.source, **attrs)
         target = self.backend.send_target(self.namespace, broker or self.broker)
         started = time.time()  # on a cluster, latency counts from here (the batch's start)
         summary = _loop.run(sender.send_bulk(target, batch, structured=structured,

@@ -148,16 +148,17 @@ class Broker:
                                              f"broker {DEFAULT_TTL} times")
             return op, [], event, ttl
         index = self.routes.get(f"{namespace}/{broker}")
-        routes = index.matching(event.attributes) if index is not None else []
-        op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
-                                  parent_seq=parent_seq, via_trigger=via,
-                                  triggers=[r.key for r in routes], headers=headers)
+        matched = index.matching(event.attributes) if index is not None else []
         # deliveries to this broker's own collectors are recorded in the same step as the
         # event; the rest are delivered by tasks once it is committed
-        own = [r for r in routes if r.subscriber is not None and r.sink in self.sinks]
+        own = [r for r in matched if r.subscriber is not None and r.sink in self.sinks]
+        routes = [r for r in matched if r not in own] if own else matched
+        op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
+                                  parent_seq=parent_seq, via_trigger=via,
+                                  triggers=[r.key for r in routes], headers=headers,
+                                  delivered=[r.key for r in own])
         if own:
-            op = journal.collected_at_once(op, event, [(r.key, str(r.sink)) for r in own])
-            routes = [r for r in routes if r not in own]
+            op = journal.collected_at_once(op, event, [str(r.sink) for r in own])
         return op, routes, event, ttl
 
     async def ingest(self, event: Event, namespace: str, broker: str,
