@@ -24,6 +24,7 @@ import pyarrow as pa
 BATCH_ROWS = "adbc.sqlite.query.batch_rows"
 SPLIT_ABOVE = 50_000  # rows; smaller reads run as one query
 MAX_WORKERS = 4
+BUSY_TIMEOUT_MS = 30_000
 
 
 class MixedColumn(Exception):
@@ -34,6 +35,10 @@ def _read(path: Path, sql: str, params: list[Any]) -> pa.Table:
     conn = adbc.connect(f"file:{path}?mode=ro")
     try:
         cur = conn.cursor()
+        # wait for the writer (or a reader recovering the WAL index) as sqlite3's reads do,
+        # instead of failing at once with "database is locked"
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.fetchall()
         cur.adbc_statement.set_options(**{BATCH_ROWS: str(2**24)})
         cur.execute(sql, params)
         table = cur.fetch_arrow_table()
