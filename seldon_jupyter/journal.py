@@ -62,13 +62,13 @@ PENDING, DELIVERED, DEAD_LETTERED, FAILED = "pending", "delivered", "dead-letter
 MIGRATIONS = [("events", "headers", "TEXT"), ("responses", "request_key", "TEXT")]
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _migrate(conn: sqlite3.Connection, *, new_shapes: bool) -> None:
     for table, column, declaration in MIGRATIONS:
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-    if conn.execute("SELECT 1 FROM shapes LIMIT 1").fetchone() is None:
-        # a journal from before `shapes`: learn the name sets its responses already have
+    if new_shapes:  # once, when `shapes` was just created: learn the name sets the
+        # responses of a journal from before it already have
         conn.execute("INSERT OR IGNORE INTO shapes SELECT DISTINCT names FROM responses"
                      " WHERE names IS NOT NULL")
 
@@ -83,8 +83,10 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        new_shapes = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='shapes'").fetchone() is None
         conn.executescript(SCHEMA)
-        _migrate(conn)
+        _migrate(conn, new_shapes=new_shapes)
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
 

@@ -123,3 +123,19 @@ def test_an_unreadable_pending_row_is_failed_with_the_reason_not_raised(tmp_path
     state, error = conn.execute("SELECT state, error FROM deliveries WHERE event_seq = ?",
                                 (bad,)).fetchone()
     assert state == "failed" and error.startswith("the journaled event could not be read")
+
+
+def test_a_journal_from_before_shapes_learns_its_name_sets_once(tmp_path):
+    path = tmp_path / "old.sqlite"
+    conn = journal.connect(path)
+    conn.execute("INSERT INTO responses (sink, id, type, source, attributes, received_at,"
+                 " names) VALUES ('s', 'i', 't', 's', '{}', 1.0, '[\"t:0\"]')")
+    conn.execute("DROP TABLE shapes")  # as a kit from before 2026-12 left it
+    conn.close()
+    conn = journal.connect(path)
+    assert conn.execute("SELECT names FROM shapes").fetchall() == [('["t:0"]',)]
+    conn.execute("DELETE FROM shapes")
+    conn.close()
+    conn = journal.connect(path)  # not again on every connect: the table exists now
+    assert conn.execute("SELECT count(*) FROM shapes").fetchone()[0] == 0
+    conn.close()
