@@ -103,11 +103,12 @@ def kit(session: Session, n: int, rate: float | None = None) -> Run:
                latency.quantile(0.99))
 
 
-def minimal(session: Session, predictor_url: str, n: int) -> Run:
-    """The same events, the same client, through minimal_broker.py to the same predictor."""
+def minimal(session: Session, predictor_url: str, n: int, layer: str = "aiohttp") -> Run:
+    """The same events, the same client, through minimal_broker.py (on HTTP layer `layer`)
+    to the same predictor."""
     env = {**os.environ, "SELDON_JUPYTER_TOKEN": token(session)}
-    proc = subprocess.Popen([sys.executable, str(HERE / "minimal_broker.py"), predictor_url],
-                            stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen([sys.executable, str(HERE / "minimal_broker.py"), predictor_url,
+                             "--layer", layer], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None
         url = f"http://127.0.0.1:{int(proc.stdout.readline())}"

@@ -61,6 +61,8 @@ def stream(session: Session, args: argparse.Namespace) -> None:
     alone = e2e.predictor_alone(session, address, args.events)
     kit = e2e.kit(session, args.events)
     mini = e2e.minimal(session, address, args.events)
+    layers = {layer: e2e.minimal(session, address, args.events, layer)
+              for layer in ("http1", "httptools")}
     predictor = next(n for n in kit.cpu_us if "iris" in n)
     broker_us, model_us = kit.cpu_us["broker"], alone.cpu_us[predictor]
     row("end to end ev/s vs the predictor alone", kit.rate, alone.rate, ">= 0.75x",
@@ -70,7 +72,16 @@ def stream(session: Session, args: argparse.Namespace) -> None:
     row("broker CPU us/event (whole path)", broker_us, 400.0, "<= 400 us", broker_us <= 400)
     row("broker CPU us/event vs the predictor's own", broker_us, model_us, "<= 1.0x",
         broker_us <= model_us)
-    row("minimal broker CPU us/event", mini.cpu_us["minimal broker"])
+    row("minimal broker CPU us/event (aiohttp server and client)",
+        mini.cpu_us["minimal broker"])
+    row("  the same, aiohttp server + the kit's http1 client",
+        layers["http1"].cpu_us["minimal broker"], mini.cpu_us["minimal broker"])
+    row("  the same, httptools server + the kit's http1 client",
+        layers["httptools"].cpu_us["minimal broker"], mini.cpu_us["minimal broker"])
+    row("  minimal broker ev/s by layer: aiohttp / http1 / httptools", mini.rate)
+    row("                                                     http1", layers["http1"].rate)
+    row("                                                 httptools",
+        layers["httptools"].rate)
     cpu_rows("kit path", kit, ["broker", predictor, "client", "supervisor"])
     cpu_rows("minimal path", mini, [predictor, "client"])
     row("  latency p50 ms in the burst", kit.p50)
