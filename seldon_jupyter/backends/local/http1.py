@@ -3,8 +3,9 @@ protocols, responses parsed by httptools (llhttp, the parser Node.js uses).
 
 Why not aiohttp's client: a delivery is one small POST and one small answer, and aiohttp's
 request/response objects, timers and connector bookkeeping cost more CPU than the
-exchange itself (`benchmarks/http_layers.py` measures the two side by side). Plain
-`http://` only: the dispatcher sends `https://` and anything else through aiohttp.
+exchange itself (`benchmarks/minimal_broker.py --layer` measures them side by side: 532 vs
+278 µs per forwarded event). Plain `http://` only, so `https://` subscribers stay with
+aiohttp. Not yet used by the dispatcher: wiring it in is the next step of issue 17.
 Failures are `HttpError`s with a message that says what happened at which address; a
 POST on a reused connection that the server had already closed (before any byte of an
 answer) is sent once more on a new connection, as Go's transport does for Knative.
