@@ -54,6 +54,8 @@ class ResponsesPanel(Panel):
         self.latency_plot = w.Image(format="png", layout=w.Layout(width="45%"))
         self.class_plot = w.Image(format="png", layout=w.Layout(width="45%"))
         self.frame = pd.DataFrame()
+        self.shown = 0  # rows every widget shows: set after the table, counts and plots
+        self._drawn = threading.Condition()  # one refresh at a time; wakes wait_for
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.on_click(self.refresh_button, self.refresh)
@@ -86,10 +88,17 @@ class ResponsesPanel(Panel):
 
     def reload(self) -> None:
         """Show again from scratch (the scope or type changed)."""
-        self.frame = pd.DataFrame()
-        self.refresh()
+        with self._drawn:  # an RLock: refresh takes it again
+            self.frame = pd.DataFrame()
+            self.refresh()
 
     def refresh(self) -> None:
+        with self._drawn:
+            self._refresh()
+            self.shown = len(self.frame)
+            self._drawn.notify_all()
+
+    def _refresh(self) -> None:
         since = self.opened if self.scope.value == "this run" else None
         frame = self.session.responses(type=self.type.value.strip() or None, since=since)
         if len(frame) == len(self.frame) and len(frame):
@@ -151,8 +160,10 @@ class ResponsesPanel(Panel):
         ax.set_title("predicted class (argmax)")
 
     def wait_for(self, count: int, timeout: float = 30.0) -> int:
-        """Block until the panel shows `count` responses (for scripts and tests)."""
+        """Block until the panel shows `count` responses, in the table, the counts and the
+        plots alike (for scripts and tests); returns how many it shows."""
         deadline = time.monotonic() + timeout
-        while len(self.frame) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return len(self.frame)
+        with self._drawn:
+            self._drawn.wait_for(lambda: self.shown >= count,
+                                 timeout=max(0.0, deadline - time.monotonic()))
+            return self.shown
