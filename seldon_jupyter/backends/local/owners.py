@@ -109,26 +109,49 @@ def ours(pid: int, home: Path) -> bool:
             and any(arg.startswith(str(home)) for arg in args))
 
 
+def _started(pid: int) -> tuple[str, str] | None:
+    """A process's state letter and start time (clock ticks since boot) from
+    /proc/<pid>/stat; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return fields[0], fields[19]
+
+
+def _alive(pid: int, started: str) -> bool:
+    """Whether the process that had start time `started` still exists and is not a zombie.
+    A process in the middle of exiting already has an empty command line (so `ours` says
+    no) while it still closes its files and sockets: only its state says it is done."""
+    now = _started(pid)
+    return now is not None and now[1] == started and now[0] not in ("Z", "X", "x")
+
+
 def stop_pids(pids: list[int], home: Path, grace: float = STOP_GRACE) -> list[int]:
-    """SIGTERM each of ours, then SIGKILL what is still there after `grace`; returns the
-    pids that were signalled."""
-    mine = [pid for pid in pids if pid != os.getpid() and ours(pid, home)]
+    """SIGTERM each of ours, then SIGKILL what is still alive after `grace`, and wait until
+    each has exited (bounded by `grace` again); returns the pids that were signalled."""
+    mine: dict[int, str] = {}
+    for pid in pids:
+        facts = _started(pid)
+        if pid != os.getpid() and facts is not None and ours(pid, home):
+            mine[pid] = facts[1]  # a pid reused later has another start time
     for pid in mine:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
             os.kill(pid, signal.SIGCONT)  # a stopped process handles SIGTERM only once resumed
-    _wait_gone(mine, home, grace)
-    for pid in mine:
-        if ours(pid, home):
+    _wait_gone(mine, grace)
+    for pid, started in mine.items():
+        if _alive(pid, started):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-    _wait_gone(mine, home, grace)  # SIGKILL is delivered asynchronously
-    return mine
+    _wait_gone(mine, grace)  # SIGKILL is delivered asynchronously
+    return list(mine)
 
 
-def _wait_gone(pids: list[int], home: Path, timeout: float) -> None:
+def _wait_gone(pids: dict[int, str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while any(ours(pid, home) for pid in pids) and time.monotonic() < deadline:
+    while (any(_alive(pid, started) for pid, started in pids.items())
+           and time.monotonic() < deadline):
         time.sleep(0.02)
 
 
