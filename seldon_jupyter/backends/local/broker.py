@@ -26,7 +26,7 @@ import aiohttp
 from aiohttp import web
 
 from seldon_jupyter import events, journal, journal_retention
-from seldon_jupyter.backends.local import ingress
+from seldon_jupyter.backends.local import http1, ingress
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
 from seldon_jupyter.backends.local.serve import TOKEN_ENV, has_token, run, serve
 from seldon_jupyter.errors import EventError
@@ -65,12 +65,15 @@ class Broker:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.limits: dict[str, asyncio.Semaphore] = {}
         self.http: aiohttp.ClientSession | None = None
+        self.lean: http1.Client | None = None
         self.dispatcher: Dispatcher | None = None
 
     async def start(self) -> None:
         self.http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, limit_per_host=512))
-        self.dispatcher = Dispatcher(self.http, token=self.token, owned=lambda: self.owned)
+        self.lean = http1.Client()
+        self.dispatcher = Dispatcher(self.http, token=self.token, owned=lambda: self.owned,
+                                     lean=self.lean)
         await self.reload()
         self._spawn_task(self._retention())
 
@@ -85,6 +88,8 @@ class Broker:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         if self.http is not None:
             await self.http.close()
+        if self.lean is not None:
+            self.lean.close()
         self.journal.close()
 
     def load_config(self) -> None:

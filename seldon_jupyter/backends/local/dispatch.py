@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from seldon_jupyter import events
+from seldon_jupyter.backends.local import http1
 from seldon_jupyter.backends.local.serve import DEADLINE_HEADER
 from seldon_jupyter.errors import EventError
 from seldon_jupyter.events import Event
@@ -123,11 +124,14 @@ def retryable(code: int | None) -> bool:
 
 
 class Dispatcher:
-    """POSTs events with retries; one instance per broker process."""
+    """POSTs events with retries; one instance per broker process. Plain http:// goes
+    through the lean keep-alive client (`http1`), anything else (https://) through aiohttp."""
 
     def __init__(self, http: aiohttp.ClientSession, *, token: str = "",
-                 owned: Callable[[], set[str]] = set) -> None:
+                 owned: Callable[[], set[str]] = set, lean: http1.Client | None = None
+                 ) -> None:
         self.http = http
+        self.lean = lean
         self.token = token
         self.owned = owned  # host:port of the cluster's own servers: they get the token
 
@@ -143,15 +147,11 @@ class Dispatcher:
             # nobody will wait for (Knative sends no such header; this is only for our own)
             headers[DEADLINE_HEADER] = f"{time.time() + timeout:.3f}"
         try:
-            async with self.http.post(url, data=body, headers=headers,
-                                      timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
-                data = await resp.read()
-                answer = dict(resp.headers)
-                status = resp.status
+            status, answer, data = await self._exchange(url, body, headers, timeout)
         except TimeoutError:
             return _Attempt(None, b"", {}, f"dispatch error: no answer from {url} within "
                             f"{timeout:g}s")
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, http1.HttpError) as exc:
             return _Attempt(None, b"", {}, f"dispatch error: {type(exc).__name__}: {exc}")
         if not 200 <= status < 300:
             return _Attempt(status, data, answer, f"{url} answered HTTP {status}")
@@ -168,6 +168,15 @@ class Dispatcher:
                             "(a sink must answer an empty body or a CloudEvent)",
                             converted=True)
         return _Attempt(status, b"", answer, None)
+
+    async def _exchange(self, url: str, body: bytes, headers: dict[str, str], timeout: float
+                        ) -> tuple[int, dict[str, str], bytes]:
+        if self.lean is not None and http1.target(url) is not None:
+            answer = await self.lean.post(url, body, headers, timeout)
+            return answer.status, answer.headers, answer.body
+        async with self.http.post(url, data=body, headers=headers,
+                                  timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+            return resp.status, dict(resp.headers), await resp.read()
 
     async def _attempts(self, url: str, event: Event, namespace: str, delivery: Delivery,
                         passed: Mapping[str, str], tries: list[Try], target: str

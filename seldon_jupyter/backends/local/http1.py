@@ -4,8 +4,8 @@ protocols, responses parsed by httptools (llhttp, the parser Node.js uses).
 Why not aiohttp's client: a delivery is one small POST and one small answer, and aiohttp's
 request/response objects, timers and connector bookkeeping cost more CPU than the
 exchange itself (`benchmarks/minimal_broker.py --layer` measures them side by side: 532 vs
-278 µs per forwarded event). Plain `http://` only, so `https://` subscribers stay with
-aiohttp. Not yet used by the dispatcher: wiring it in is the next step of issue 17.
+278 µs per forwarded event). The dispatcher sends plain `http://` deliveries through it;
+`https://` subscribers stay with aiohttp.
 Failures are `HttpError`s with a message that says what happened at which address; a
 POST on a reused connection that the server had already closed (before any byte of an
 answer) is sent once more on a new connection, as Go's transport does for Knative.
@@ -79,6 +79,15 @@ def request_bytes(where: _Target, headers: dict[str, str], body: bytes) -> bytes
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+def _text(value: bytes) -> str:
+    """A header value as Go's net/http hands it on (bytes as they came): UTF-8 when it is,
+    else byte for byte."""
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
 @dataclass(eq=False)
 class _Connection(asyncio.Protocol):
     """One keep-alive connection; one request in flight at a time."""
@@ -134,7 +143,7 @@ class _Connection(asyncio.Protocol):
         self._started = True
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        key, text = name.decode("latin-1"), value.decode("latin-1")
+        key, text = name.decode("latin-1"), _text(value)
         self._headers[key] = f"{self._headers[key]}, {text}" if key in self._headers else text
         if key.lower() in ("content-length", "transfer-encoding"):
             self._framed = True
