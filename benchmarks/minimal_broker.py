@@ -27,7 +27,7 @@ import aiohttp
 import httptools
 from aiohttp import web
 
-from seldon_jupyter.backends.local import http1
+from seldon_jupyter import http1
 
 Forward = Callable[[dict[str, str], bytes], Awaitable[bool]]
 

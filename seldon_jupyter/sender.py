@@ -1,4 +1,5 @@
-"""Posting CloudEvents to a broker: one at a time (requests) or in bulk (aiohttp).
+"""Posting CloudEvents to a broker: one at a time (requests) or in bulk (the lean http1
+client over plain http, aiohttp for https and proxies).
 
 The broker's answer is translated here: 202 is success, 400/404/405/413 become a
 `SendError` or `NotFoundError` that repeats the broker's reason and says what to do.
@@ -20,7 +21,7 @@ import aiohttp
 import requests
 from requests.adapters import HTTPAdapter
 
-from seldon_jupyter import events
+from seldon_jupyter import events, http1
 from seldon_jupyter.backends.base import SendTarget
 from seldon_jupyter.errors import NotFoundError, SendError
 from seldon_jupyter.events import Event
@@ -185,6 +186,11 @@ def probe(http: requests.Session, target: SendTarget, *, timeout: float = 10.0
     return resp.status_code, resp.text
 
 
+def lean_enough(target: SendTarget) -> bool:
+    """Whether the lean HTTP/1.1 client can send to `target`: plain http, no proxy."""
+    return target.proxy is None and http1.target(target.url) is not None
+
+
 async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: bool = False,
                     concurrency: int = 32, rate: float | None = None, timeout: float = 30.0,
                     progress: Callable[[int, int], None] | None = None,
@@ -201,6 +207,19 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
     done = cancelled = 0
     ok = [False] * len(batch)
 
+    lean = http1.Client() if lean_enough(target) else None
+
+    async def post(http: aiohttp.ClientSession, body: bytes, headers: dict[str, str]
+                   ) -> tuple[int, Any, str]:
+        if lean is not None:
+            answer = await lean.post(target.url, body, target.request_headers(headers),
+                                     timeout)
+            return answer.status, {"Retry-After": answer.header("Retry-After")}, answer.text
+        async with http.post(target.url, data=body, headers=target.request_headers(headers),
+                             server_hostname=target.server_hostname,
+                             proxy=target.proxy) as resp:
+            return resp.status, resp.headers, await resp.text()
+
     async def one(i: int, event: Event, http: aiohttp.ClientSession) -> None:
         nonlocal done, cancelled
         if rate is not None:
@@ -214,35 +233,37 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
                 return
             try:
                 for attempt in range(BUSY_TRIES):
-                    async with http.post(target.url, data=body,
-                                         headers=target.request_headers(headers),
-                                         server_hostname=target.server_hostname,
-                                         proxy=target.proxy) as resp:
-                        text = await resp.text()
-                        wait = retry_after(resp.status, resp.headers, attempt)
-                        if wait is None:
-                            check_answer(target, resp.status, text)
-                            break
+                    status, answered, text = await post(http, body, headers)
+                    wait = retry_after(status, answered, attempt)
+                    if wait is None:
+                        check_answer(target, status, text)
+                        break
                     await asyncio.sleep(wait)
                 ok[i] = True
-            except (aiohttp.ClientError, TimeoutError, SendError, NotFoundError) as exc:
+            except (aiohttp.ClientError, http1.HttpError, TimeoutError, SendError,
+                    NotFoundError) as exc:
                 errors.append(f"{event.id}: {exc}")
         done += 1
         if progress is not None:
             progress(done, len(batch))
 
     connector = aiohttp.TCPConnector(limit=concurrency, ssl=ssl_context(target))
-    async with aiohttp.ClientSession(connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-        if rate is None:
-            await asyncio.gather(*(one(i, e, http) for i, e in enumerate(batch)))
-        else:  # paced: create tasks lazily so a long stream does not hold all of them at once
-            window: set[asyncio.Task[Any]] = set()
-            for i, e in enumerate(batch):
-                window.add(asyncio.create_task(one(i, e, http)))
-                if len(window) >= concurrency * 4:
-                    _, window = await asyncio.wait(window, return_when=asyncio.FIRST_COMPLETED)
-            await asyncio.gather(*window)
+    try:
+        async with aiohttp.ClientSession(connector=connector,
+                                         timeout=aiohttp.ClientTimeout(total=timeout)) as http:
+            if rate is None:
+                await asyncio.gather(*(one(i, e, http) for i, e in enumerate(batch)))
+            else:  # paced: tasks created lazily so a long stream does not hold them all
+                window: set[asyncio.Task[Any]] = set()
+                for i, e in enumerate(batch):
+                    window.add(asyncio.create_task(one(i, e, http)))
+                    if len(window) >= concurrency * 4:
+                        _, window = await asyncio.wait(window,
+                                                       return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.gather(*window)
+    finally:
+        if lean is not None:
+            lean.close()
     ids = [e.id for e, sent in zip(batch, ok, strict=True) if sent]
     return SendSummary(sent=len(ids), failed=len(errors),
                        elapsed_s=time.perf_counter() - start, ids=ids, errors=errors,

@@ -25,8 +25,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from seldon_jupyter import events, journal, journal_retention
-from seldon_jupyter.backends.local import http1, ingress
+from seldon_jupyter import events, http1, journal, journal_retention
+from seldon_jupyter.backends.local import ingress
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
 from seldon_jupyter.backends.local.serve import TOKEN_ENV, has_token, run, serve
 from seldon_jupyter.errors import EventError

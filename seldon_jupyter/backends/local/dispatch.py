@@ -22,8 +22,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from seldon_jupyter import events
-from seldon_jupyter.backends.local import http1
+from seldon_jupyter import events, http1
 from seldon_jupyter.backends.local.serve import DEADLINE_HEADER
 from seldon_jupyter.errors import EventError
 from seldon_jupyter.events import Event

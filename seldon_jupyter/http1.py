@@ -1,11 +1,12 @@
-"""The broker's HTTP/1.1 client for deliveries: keep-alive connections on asyncio
-protocols, responses parsed by httptools (llhttp, the parser Node.js uses).
+"""The kit's HTTP/1.1 client for many small POSTs (the broker's deliveries, bulk sends):
+keep-alive connections on asyncio protocols, responses parsed by httptools (llhttp, the
+parser Node.js uses).
 
 Why not aiohttp's client: a delivery is one small POST and one small answer, and aiohttp's
 request/response objects, timers and connector bookkeeping cost more CPU than the
 exchange itself (`benchmarks/minimal_broker.py --layer` measures them side by side: 532 vs
-278 µs per forwarded event). The dispatcher sends plain `http://` deliveries through it;
-`https://` subscribers stay with aiohttp.
+278 µs per forwarded event). The local broker's dispatcher and `send_bulk` use it for
+plain `http://` without a proxy; `https://` and proxies stay with aiohttp.
 Failures are `HttpError`s with a message that says what happened at which address; a
 POST on a reused connection that the server had already closed (before any byte of an
 answer) is sent once more on a new connection, as Go's transport does for Knative.
@@ -42,6 +43,15 @@ class Answer:
     status: int
     headers: dict[str, str]  # names as the server spelled them; repeated ones joined ", "
     body: bytes
+
+    def header(self, name: str) -> str | None:
+        """A header's value, whatever case the server spelled its name in."""
+        low = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == low), None)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(errors="replace")
 
 
 @dataclass(frozen=True)
