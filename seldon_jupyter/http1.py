@@ -89,13 +89,11 @@ def request_bytes(where: _Target, headers: dict[str, str], body: bytes) -> bytes
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def _text(value: bytes) -> str:
-    """A header value as Go's net/http hands it on (bytes as they came): UTF-8 when it is,
-    else byte for byte."""
-    try:
-        return value.decode()
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
+def header_text(value: bytes) -> str:
+    """A header value as text: UTF-8, with bytes that are not UTF-8 kept as lone
+    surrogates (as aiohttp does), so event validation can refuse them by name ("attribute
+    'id' is not valid UTF-8") instead of taking them as Latin-1 letters."""
+    return value.decode("utf-8", "surrogateescape")
 
 
 @dataclass(eq=False)
@@ -153,7 +151,7 @@ class _Connection(asyncio.Protocol):
         self._started = True
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        key, text = name.decode("latin-1"), _text(value)
+        key, text = name.decode("latin-1"), header_text(value)
         self._headers[key] = f"{self._headers[key]}, {text}" if key in self._headers else text
         if key.lower() in ("content-length", "transfer-encoding"):
             self._framed = True

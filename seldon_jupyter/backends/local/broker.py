@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from seldon_jupyter import events, http1, journal, journal_retention
 from seldon_jupyter.backends.local import ingress
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
-from seldon_jupyter.backends.local.serve import TOKEN_ENV, has_token, run, serve
+from seldon_jupyter.backends.local.http_server import Reply, Request, Server, text
+from seldon_jupyter.backends.local.serve import TOKEN_ENV, run, serve_until_stopped, token_matches
 from seldon_jupyter.errors import EventError
 from seldon_jupyter.events import Event
 from seldon_jupyter.filters import compile_filter
@@ -263,48 +263,56 @@ class Broker:
 
     # -- HTTP ---------------------------------------------------------------------------
 
-    async def handle_ingress(self, request: web.Request) -> web.Response:
+    async def handle_ingress(self, request: Request) -> Reply:
         if request.method == "POST" and len(self.in_flight) >= self.max_pending:
             # back-pressure instead of an unbounded backlog: the kit's sender (and any
             # well-behaved client) waits Retry-After seconds and sends again
-            return web.Response(
-                status=429, headers={**ingress.ALLOW, "Retry-After": str(BUSY_RETRY_AFTER)},
-                text=f"the broker has {len(self.in_flight)} deliveries still pending (the "
+            return ingress.answer(
+                429, f"the broker has {len(self.in_flight)} deliveries still pending (the "
                      f"limit is {self.max_pending}, ${MAX_PENDING_ENV}); retry after "
-                     f"{BUSY_RETRY_AFTER}s\n")
+                     f"{BUSY_RETRY_AFTER}s\n", **{"Retry-After": str(BUSY_RETRY_AFTER)})
         return await ingress.handle(request, self.brokers, self.ingest)
 
-    async def handle_sink(self, request: web.Request) -> web.Response:
-        if not has_token(request, self.token):  # only the owner (and this broker) write here
-            return web.Response(status=401, text="missing or wrong token: this sink belongs "
-                                "to the local cluster's owner\n")
-        sink = f"{request.match_info['namespace']}/{request.match_info['name']}"
+    async def handle_sink(self, request: Request, sink: str) -> Reply:
+        if not token_matches(request.headers.get("Authorization", ""), self.token):
+            # only the owner (and this broker) write here
+            return text(401, "missing or wrong token: this sink belongs to the local "
+                        "cluster's owner\n")
         if sink not in self.sinks:
-            return web.Response(status=404, text=f"no event-display service {sink}\n")
+            return text(404, f"no event-display service {sink}\n")
         try:
-            event = events.from_http(request.headers, await request.read())
+            event = events.from_http(request.headers, request.body)
         except EventError as exc:
-            return web.Response(status=400, text=f"malformed CloudEvent: {exc}\n")
+            return text(400, f"malformed CloudEvent: {exc}\n")
         await self.journal.run(journal.insert_response(event, sink=sink))
-        return web.Response(status=202)
+        return Reply(202)
 
-    async def handle_reload(self, request: web.Request) -> web.Response:
-        if not has_token(request, self.token):
-            return web.Response(status=401, text="missing or wrong token\n")
+    async def handle_reload(self, request: Request) -> Reply:
+        if not token_matches(request.headers.get("Authorization", ""), self.token):
+            return text(401, "missing or wrong token\n")
         await self.reload()
-        return web.json_response({"routes": len(self.by_key), "in_flight": len(self.in_flight)})
+        return _json({"routes": len(self.by_key), "in_flight": len(self.in_flight)})
 
-    async def handle_health(self, _request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "in_flight": len(self.in_flight)})
+    async def handle(self, request: Request) -> Reply:
+        """The broker port's routes: health, reload, its collectors' sinks; every other
+        request is the ingress's (which answers bad paths and methods as Knative's does)."""
+        return await ingress.storage_errors(self._route, request)
 
-    def app(self, max_body: int = MAX_BODY) -> web.Application:
-        app = web.Application(client_max_size=max_body, middlewares=[ingress.storage_errors])
-        app.router.add_get("/healthz", self.handle_health)
-        app.router.add_post("/control/reload", self.handle_reload)
-        app.router.add_post("/sinks/{namespace}/{name}", self.handle_sink)
-        app.router.add_post("/sinks/{namespace}/{name}/", self.handle_sink)
-        app.router.add_route("*", "/{path:.*}", self.handle_ingress)
-        return app
+    async def _route(self, request: Request) -> Reply:
+        path, method = request.path, request.method
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            return _json({"ok": True, "in_flight": len(self.in_flight)})
+        if path == "/control/reload" and method == "POST":
+            return await self.handle_reload(request)
+        if path.startswith("/sinks/") and method == "POST":
+            parts = path.removesuffix("/").split("/")
+            if len(parts) == 4 and parts[2] and parts[3]:
+                return await self.handle_sink(request, f"{parts[2]}/{parts[3]}")
+        return await self.handle_ingress(request)
+
+
+def _json(body: Any) -> Reply:
+    return Reply(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -313,9 +321,11 @@ async def _main(args: argparse.Namespace) -> None:
                     os.environ.get(TOKEN_ENV, ""), max_pending=args.max_pending,
                     dedupe_window=float(os.environ.get(DEDUPE_ENV) or DEDUPE_WINDOW))
     await broker.start()
+    server = Server(broker.handle, max_body=args.max_body)
     try:
-        await serve(broker.app(args.max_body), port=args.port)
+        await serve_until_stopped(await server.start("127.0.0.1", args.port))
     finally:
+        await server.close()
         await broker.stop()
 
 

@@ -13,12 +13,11 @@ the journal cannot store (a full disk) is a 507 with the reason, never a bare 50
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Protocol
 
-from aiohttp import web
-
 from seldon_jupyter import events
+from seldon_jupyter.backends.local.http_server import Handler, Reply, Request, text
 from seldon_jupyter.errors import EventError
 
 ALLOW = {"Allow": "POST, OPTIONS"}
@@ -43,56 +42,54 @@ def passed_headers(headers: Mapping[str, str]) -> dict[str, str]:
             if k.lower() in PASS_THROUGH or k.lower().startswith(PASS_PREFIXES)}
 
 
-@web.middleware
-async def storage_errors(request: web.Request,
-                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                         ) -> web.StreamResponse:
+async def storage_errors(handler: Handler, request: Request) -> Reply:
     """An event the journal cannot store is refused with the reason, never a bare 500:
     507 when the disk (or the journal) is full, 503 for any other storage failure."""
     try:
         return await handler(request)
     except sqlite3.Error as exc:
         full = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
-        return _answer(507 if full else 503,
-                       f"the journal could not store the event ({exc}); nothing was accepted: "
-                       + ("free disk space where SELDON_JUPYTER_HOME is, or run "
-                          "`seldon-jupyter journal prune`, then send again\n" if full
-                          else "send again later\n"))
+        return answer(507 if full else 503,
+                      f"the journal could not store the event ({exc}); nothing was accepted: "
+                      + ("free disk space where SELDON_JUPYTER_HOME is, or run "
+                         "`seldon-jupyter journal prune`, then send again\n" if full
+                         else "send again later\n"))
 
 
-def _answer(status: int, text: str = "", **headers: str) -> web.Response:
-    return web.Response(status=status, text=text or None, headers={**ALLOW, **headers})
+def answer(status: int, message: str = "", **headers: str) -> Reply:
+    """An ingress answer: every one carries `Allow`, as Knative's do."""
+    return text(status, message, **ALLOW, **headers)
 
 
-def target(path: str) -> tuple[str, str] | web.Response:
+def target(path: str) -> tuple[str, str] | Reply:
     """(namespace, broker) of an ingress path, or the answer for a bad path."""
     if path in ("", "/"):
-        return _answer(404, "404 page not found\n")
+        return answer(404, "404 page not found\n")
     trimmed = path[1:-1] if path.endswith("/") else path[1:]
     parts = trimmed.split("/")
     if len(parts) != 2 or not all(parts):
-        return _answer(400, f"malformed request path {path!r}: expected "
-                       "/<namespace>/<broker>\n")
+        return answer(400, f"malformed request path {path!r}: expected "
+                      "/<namespace>/<broker>\n")
     return parts[0], parts[1]
 
 
-async def handle(request: web.Request, brokers: set[str], ingest: Ingest) -> web.Response:
+async def handle(request: Request, brokers: set[str], ingest: Ingest) -> Reply:
     if request.method == "OPTIONS":
-        return web.Response(status=200, headers={**ALLOW, **WEBHOOK})
+        return Reply(200, headers={**ALLOW, **WEBHOOK})
     if request.method != "POST":
-        return _answer(405, "only POST is allowed on a broker ingress\n")
+        return answer(405, "only POST is allowed on a broker ingress\n")
     where = target(request.path)
-    if isinstance(where, web.Response):
+    if isinstance(where, Reply):
         return where
     namespace, name = where
     try:
-        event = events.from_http(request.headers, await request.read())
+        event = events.from_http(request.headers, request.body)
     except EventError as exc:
-        return _answer(400, f"malformed CloudEvent: {exc}\n")
+        return answer(400, f"malformed CloudEvent: {exc}\n")
     if f"{namespace}/{name}" not in brokers:
-        return _answer(404, f"broker {namespace}/{name} not found\n")
+        return answer(404, f"broker {namespace}/{name} not found\n")
     seq, ttl = await ingest(event, namespace, name, passed_headers(request.headers),
                             idempotent=IDEMPOTENCY_KEY in request.headers)
     if ttl <= 0:
-        return _answer(400, "event dropped: TTL exhausted\n")
-    return _answer(202, **{"X-Seldon-Jupyter-Seq": str(seq)})
+        return answer(400, "event dropped: TTL exhausted\n")
+    return answer(202, **{"X-Seldon-Jupyter-Seq": str(seq)})

@@ -94,13 +94,24 @@ async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
 async def serve(app: web.Application, *, host: str = "127.0.0.1", port: int = 0,
                 on_started: Callable[[int], Awaitable[None]] | None = None,
                 watch_parent: bool = True, allow_remote: bool = False) -> None:
-    """Serve until SIGTERM/SIGINT or the parent process exits."""
+    """Serve an aiohttp app until SIGTERM/SIGINT or the parent process exits."""
     check_loopback(host, allow_remote=allow_remote)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        await serve_until_stopped(site._server.sockets[0].getsockname()[1],  # type: ignore[union-attr]
+                                  on_started=on_started, watch_parent=watch_parent)
+    finally:
+        await runner.cleanup()
+
+
+async def serve_until_stopped(bound: int, *,
+                              on_started: Callable[[int], Awaitable[None]] | None = None,
+                              watch_parent: bool = True) -> None:
+    """Announce `bound`, then wait for SIGTERM/SIGINT or the parent process to exit: the
+    one life cycle of every local server, whatever HTTP layer it runs on."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -115,4 +126,3 @@ async def serve(app: web.Application, *, host: str = "127.0.0.1", port: int = 0,
     finally:
         if watcher:
             watcher.cancel()
-        await runner.cleanup()
