@@ -201,69 +201,67 @@ async def send_bulk(target: SendTarget, batch: Sequence[Event], *, structured: b
         raise SendError("concurrency must be at least 1")
     if rate is not None and rate <= 0:
         raise SendError("rate must be a positive number of events per second")
-    sem = asyncio.Semaphore(concurrency)
     start = time.perf_counter()
     errors: list[str] = []
     done = cancelled = 0
     ok = [False] * len(batch)
-
     lean = http1.Client() if lean_enough(target) else None
+    http = None if lean is not None else aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=concurrency, ssl=ssl_context(target)),
+        timeout=aiohttp.ClientTimeout(total=timeout))
 
-    async def post(http: aiohttp.ClientSession, body: bytes, headers: dict[str, str]
-                   ) -> tuple[int, Any, str]:
+    async def post(body: bytes, headers: dict[str, str]) -> tuple[int, Any, str]:
         if lean is not None:
             answer = await lean.post(target.url, body, target.request_headers(headers),
                                      timeout)
             return answer.status, {"Retry-After": answer.header("Retry-After")}, answer.text
+        assert http is not None
         async with http.post(target.url, data=body, headers=target.request_headers(headers),
                              server_hostname=target.server_hostname,
                              proxy=target.proxy) as resp:
             return resp.status, resp.headers, await resp.text()
 
-    async def one(i: int, event: Event, http: aiohttp.ClientSession) -> None:
+    async def one(i: int, event: Event) -> None:
         nonlocal done, cancelled
         if rate is not None:
             delay = start + i / rate - time.perf_counter()
             if delay > 0:
                 await _sleep_unless(cancel, delay)
+        if cancel is not None and cancel.is_set():
+            cancelled += 1
+            return
         headers, body = encode(event, structured)
-        async with sem:
-            if cancel is not None and cancel.is_set():
-                cancelled += 1
-                return
-            try:
-                for attempt in range(BUSY_TRIES):
-                    status, answered, text = await post(http, body, headers)
-                    wait = retry_after(status, answered, attempt)
-                    if wait is None:
-                        check_answer(target, status, text)
-                        break
-                    await asyncio.sleep(wait)
-                ok[i] = True
-            except (aiohttp.ClientError, http1.HttpError, TimeoutError, SendError,
-                    NotFoundError) as exc:
-                errors.append(f"{event.id}: {exc}")
+        try:
+            for attempt in range(BUSY_TRIES):
+                status, answered, text = await post(body, headers)
+                wait = retry_after(status, answered, attempt)
+                if wait is None:
+                    check_answer(target, status, text)
+                    break
+                await asyncio.sleep(wait)
+            ok[i] = True
+        except (aiohttp.ClientError, http1.HttpError, TimeoutError, SendError,
+                NotFoundError) as exc:
+            errors.append(f"{event.id}: {exc}")
         done += 1
         if progress is not None:
             progress(done, len(batch))
 
-    connector = aiohttp.TCPConnector(limit=concurrency, ssl=ssl_context(target))
+    # `concurrency` workers take the events in order (paced ones wait for their slot):
+    # as many requests in flight as workers, and no task or semaphore per event
+    order = iter(range(len(batch)))
+
+    async def worker() -> None:
+        for i in order:
+            await one(i, batch[i])
+
     try:
-        async with aiohttp.ClientSession(connector=connector,
-                                         timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-            if rate is None:
-                await asyncio.gather(*(one(i, e, http) for i, e in enumerate(batch)))
-            else:  # paced: tasks created lazily so a long stream does not hold them all
-                window: set[asyncio.Task[Any]] = set()
-                for i, e in enumerate(batch):
-                    window.add(asyncio.create_task(one(i, e, http)))
-                    if len(window) >= concurrency * 4:
-                        _, window = await asyncio.wait(window,
-                                                       return_when=asyncio.FIRST_COMPLETED)
-                await asyncio.gather(*window)
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(batch)))))
     finally:
         if lean is not None:
             lean.close()
+        if http is not None:
+            await http.close()
     ids = [e.id for e, sent in zip(batch, ok, strict=True) if sent]
     return SendSummary(sent=len(ids), failed=len(errors),
                        elapsed_s=time.perf_counter() - start, ids=ids, errors=errors,
