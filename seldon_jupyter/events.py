@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from time import time_ns
 from typing import Any
 
@@ -218,10 +219,15 @@ def go_rfc3339_nano(moment: datetime) -> str:
 
 def now_rfc3339_nano() -> str:
     """Now, as Knative stamps `knativearrivaltime` (nanosecond precision, UTC)."""
-    ns = time_ns()
-    seconds, fraction = divmod(ns, 1_000_000_000)
-    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    seconds, fraction = divmod(time_ns(), 1_000_000_000)
+    text = _second_text(seconds)
     return text + (("." + f"{fraction:09d}".rstrip("0")) if fraction else "") + "Z"
+
+
+@lru_cache(maxsize=4)
+def _second_text(seconds: int) -> str:
+    """The whole-second part, formatted once per second (strftime is the slow part)."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def normalized_time(value: str) -> str:
