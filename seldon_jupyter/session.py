@@ -245,6 +245,7 @@ class Session:
         like it with their own id and body (only those differ)."""
         template: Event | None = None
         out: list[Event] = []
+        ids = iter(events.new_ids(len(items)))
         for item, tag in items:
             if isinstance(item, Event):
                 out.append(item)
@@ -252,7 +253,7 @@ class Session:
                 template = self._new_event(item, tag, **attrs)
                 out.append(template)
             else:
-                event_id = str(uuid.uuid4())
+                event_id = next(ids)
                 out.append(events.like(template, tag(item, event_id) if tag else item,
                                        id=event_id))
         return out

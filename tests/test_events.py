@@ -153,3 +153,14 @@ def test_an_event_made_like_another_differs_only_in_id_and_body():
     assert other.id == "second" and other.json() == {"x": 2}
     assert {**other.attributes, "id": first.id} == dict(first.attributes)
     events.validate(other.attributes)
+
+
+def test_new_ids_are_distinct_version_4_uuids():
+    import uuid
+
+    ids = events.new_ids(1000)
+    assert len(set(ids)) == 1000
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert all(str(u) == i for u, i in zip(parsed, ids, strict=True))
+    assert events.new_ids(0) == []
