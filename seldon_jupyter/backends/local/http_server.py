@@ -187,12 +187,12 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         limit = self.server.max_body
-        for name, value in self._raw:
-            low = name.lower()
-            if low == "content-length" and value.isdigit() and int(value) > limit:
-                raise _Refused(text(413, f"the body is {value} bytes; the limit is {limit}\n"))
-            if low == "expect" and value.lower() == "100-continue" and self.transport:
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        given = {name.lower(): value for name, value in self._raw}
+        length = given.get("content-length", "")
+        if length.isdigit() and int(length) > limit:  # refused before any 100 Continue
+            raise _Refused(text(413, f"the body is {length} bytes; the limit is {limit}\n"))
+        if given.get("expect", "").lower() == "100-continue" and self.transport:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self._size += len(body)

@@ -116,6 +116,9 @@ def test_limits_and_garbage_are_answered_then_closed(served: Running) -> None:
     big = raw(served.port, b"POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n"
               % (LIMIT + 1))  # refused before the body is sent
     assert big.startswith(b"HTTP/1.1 413 ") and b"limit is 1000" in big
+    expected = raw(served.port, b"POST /b HTTP/1.1\r\nExpect: 100-continue\r\nHost: h\r\n"
+                   b"Content-Length: %d\r\n\r\n" % (LIMIT + 1))
+    assert expected.startswith(b"HTTP/1.1 413 ")  # no 100 Continue for a body refused
     chunks = b"".join(b"64\r\n" + b"y" * 100 + b"\r\n" for _ in range(11))
     streamed = raw(served.port, b"POST /b HTTP/1.1\r\nHost: h\r\n"
                    b"Transfer-Encoding: chunked\r\n\r\n" + chunks)
