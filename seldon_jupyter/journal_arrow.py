@@ -20,11 +20,14 @@ from typing import Any
 
 import adbc_driver_sqlite.dbapi as adbc
 import pyarrow as pa
+import pyarrow.compute as pc
 
 BATCH_ROWS = "adbc.sqlite.query.batch_rows"
 SPLIT_ABOVE = 50_000  # rows; smaller reads run as one query
 MAX_WORKERS = 4
 BUSY_TIMEOUT_MS = 30_000
+# the C heap the ADBC driver fills and frees, so what it frees is reused here
+MEMORY = pa.system_memory_pool()
 
 
 class MixedColumn(Exception):
@@ -57,7 +60,11 @@ def _typed(table: pa.Table, names: list[str], types: dict[str, pa.DataType]) -> 
             if pa.types.is_string(column.type) or pa.types.is_binary(column.type):
                 raise MixedColumn(name)
             want = pa.float64() if pa.types.is_floating(column.type) else column.type
-        columns.append(column if column.type == want else column.cast(want))
+        elif pa.types.is_dictionary(want) and column.type not in (want, want.value_type):
+            # an empty or all-NULL read comes typed int64 or null: text first
+            column = pc.cast(column, want.value_type, memory_pool=MEMORY)
+        columns.append(column if column.type == want
+                       else pc.cast(column, want, memory_pool=MEMORY))
     return pa.table(columns, names=names)
 
 
@@ -77,11 +84,11 @@ def read(path: Path, select: str, where: str, params: list[Any], order: str,
     step = (high - low) // workers + 1
     joiner = " AND " if where else " WHERE "
     ranges = [(low + i * step, low + (i + 1) * step) for i in range(workers)]
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(
-            lambda r: _read(path, f"{select}{where}{joiner}r.seq >= ? AND r.seq < ?{order}",
-                            [*params, *r]), ranges))
-    typed = [_typed(part, names, types) for part in parts]
+    with ThreadPoolExecutor(workers) as pool:  # each range cast as soon as it is read, so
+        # its uncast columns are freed before the others finish (a lower peak)
+        typed = list(pool.map(
+            lambda r: _typed(_read(path, f"{select}{where}{joiner}r.seq >= ? AND r.seq < ?"
+                                   f"{order}", [*params, *r]), names, types), ranges))
     widest = {name: typed[0].schema.field(name).type for name in names}
     for part in typed[1:]:  # an integer column in one range and float in another: float
         for name in names:

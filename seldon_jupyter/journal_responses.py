@@ -107,13 +107,16 @@ def _frame(path: Path, select: str, where: str, params: list[Any], order: str,
            names: list[str]) -> pd.DataFrame:
     """The query's rows as a DataFrame: through Arrow, or through sqlite3 when a
     prediction slot mixes text and numbers (Arrow columns have one type)."""
+    # the few distinct prediction-name lists: a dictionary column, not a string per row
     types = {name: pa.string() for name in _TEXT} | {
+        "_names": pa.dictionary(pa.int32(), pa.string()),
         "seq": pa.int64(), "received_at": pa.float64(), "latency_ms": pa.float64(),
         "_nrows": pa.float64()}
     if Path(path).exists():
         try:
             table = journal_arrow.read(path, select, where, params, order, names, types)
-            frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
+            frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True,
+                                                memory_pool=journal_arrow.MEMORY)
             return frame
         except journal_arrow.MixedColumn:
             pass
