@@ -117,13 +117,24 @@ def _frame(path: Path, select: str, where: str, params: list[Any], order: str,
             table = journal_arrow.read(path, select, where, params, order, names, types)
             frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True,
                                                 memory_pool=journal_arrow.MEMORY)
-            return frame
+            return _writable(frame)
         except journal_arrow.MixedColumn:
             pass
     rows = read_rows(path, select + where + order, params)
     frame = pd.DataFrame.from_records(rows, columns=names)
     for name in ("received_at", "latency_ms", "_nrows"):
         frame[name] = frame[name].astype(float)
+    return frame
+
+
+def _writable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its numeric columns in memory pandas may write to. Arrow hands a
+    numeric column without NULLs to pandas zero-copy and read-only, and pandas then fails a
+    user's `frame.loc[i, "seq"] = ...` with "assignment destination is read-only". Each is
+    copied, one at a time, so its Arrow buffer is freed before the next is copied."""
+    for name in frame.columns:
+        if frame[name].dtype.kind in "biuf":
+            frame[name] = frame[name].to_numpy(copy=True)
     return frame
 
 
@@ -137,8 +148,8 @@ def _prediction_columns(frame: pd.DataFrame, names_col: pd.Series, taken: pd.Dat
         mask = ((names_col == text).to_numpy(dtype=bool, na_value=False) & ~many)
         for k, name in enumerate(names):
             slot = taken[f"_v{k}"]
-            if mask.all() and name not in columns:
-                columns[name] = slot.to_numpy()
+            if mask.all() and name not in columns:  # never written below: shared, not copied
+                columns[name] = slot
                 continue
             values = slot.to_numpy()
             column = columns.get(name)
@@ -161,7 +172,7 @@ def _prediction_columns(frame: pd.DataFrame, names_col: pd.Series, taken: pd.Dat
                 columns[name] = column
             body = shape[1]
             column[int(i)] = [r[k] for r in body] if len(body) > 1 else body[0][k]
-    return pd.DataFrame(columns, index=frame.index).infer_objects()
+    return pd.DataFrame(columns, index=frame.index, copy=False).infer_objects()  # no copy
 
 
 def _exploded(frame: pd.DataFrame, names_col: pd.Series, taken: pd.DataFrame, many: np.ndarray,

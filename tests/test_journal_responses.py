@@ -152,3 +152,18 @@ def test_responses_journaled_before_request_key_still_find_their_request(tmp_pat
     conn.close()
     frame = journal_responses.responses(path)
     assert frame["request_id"].iloc[0] == "r-9" and frame["latency_ms"].iloc[0] == 500.0
+
+
+def test_the_frame_can_be_edited_like_any_dataframe(tmp_path):
+    """Arrow hands numeric columns to pandas read-only; a user editing the frame used to get
+    "assignment destination is read-only" for `seq` (and the prediction columns)."""
+    path = tmp_path / "j.sqlite"
+    fill(path, 4)
+    frame = journal_responses.responses(path)
+    for column in frame.columns:
+        frame.loc[0, column] = frame[column].iloc[1]
+    frame["t:1"] *= 2
+    assert frame["seq"].iloc[0] == frame["seq"].iloc[1]
+    np.testing.assert_allclose(frame["t:1"], [1.8, 1.8, 1.6, 1.4])
+    again = journal_responses.responses(path)  # the journal itself is untouched
+    np.testing.assert_allclose(again["t:1"], [1.0, 0.9, 0.8, 0.7])
