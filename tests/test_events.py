@@ -164,3 +164,21 @@ def test_new_ids_are_distinct_version_4_uuids():
     assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
     assert all(str(u) == i for u, i in zip(parsed, ids, strict=True))
     assert events.new_ids(0) == []
+
+
+def test_validation_remembered_per_kind_of_event_still_refuses_what_differs():
+    """The SDK's checks run once per kind of event (names, value types, emptiness); an
+    event that differs in any of those is checked again and refused as before."""
+    base = {"specversion": "1.0", "id": "a", "source": "s", "type": "t", "subject": "x",
+            "time": "2024-05-01T12:00:00Z"}
+    events.validate(base)
+    events.validate({**base, "id": "b", "time": "2025-01-01T00:00:00+02:00"})  # same kind
+    with pytest.raises(EventError, match="subject"):
+        events.validate({**base, "subject": ""})
+    with pytest.raises(EventError):
+        events.validate({**base, "time": "2024-05-01T12:00:00"})  # no zone
+    with pytest.raises(EventError, match="data"):
+        events.validate({**base, "data": "reserved"})
+    structured = {**base, "subject": 5}  # a JSON number where text is required
+    with pytest.raises(EventError, match="subject"):
+        events.validate(structured)

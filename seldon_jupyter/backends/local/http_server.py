@@ -20,9 +20,10 @@ import http
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, ItemsView, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from typing import Any
 from urllib.parse import unquote
 
 import httptools
@@ -37,29 +38,36 @@ PIPELINED = 32  # requests read ahead on one connection before reading pauses
 
 class Headers(Mapping[str, str]):
     """Request headers, looked up whatever the case; a repeated header gives its first
-    value, as Go's `Header.Get` does."""
+    value, as Go's `Header.Get` does. Iterating (the ingress reads every header three
+    times per event) goes straight to a dict, not through Mapping's generic views."""
 
-    __slots__ = ("_names", "_values")
+    __slots__ = ("_first", "_low")
 
     def __init__(self, raw: list[tuple[str, str]]) -> None:
-        self._names: dict[str, str] = {}
-        self._values: dict[str, str] = {}
+        self._first: dict[str, str] = {}  # name as sent -> value
+        self._low: dict[str, str] = {}  # lower-case name -> value
         for name, value in raw:
             low = name.lower()
-            if low not in self._values:
-                self._names[low], self._values[low] = name, value
+            if low not in self._low:
+                self._low[low] = self._first[name] = value
 
     def __getitem__(self, name: str) -> str:
-        return self._values[name.lower()]
+        return self._low[name.lower()]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._low.get(name.lower(), default)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._values
+        return isinstance(name, str) and name.lower() in self._low
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names.values())
+        return iter(self._first)
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._first)
+
+    def items(self) -> ItemsView[str, str]:
+        return self._first.items()
 
 
 @dataclass(frozen=True)
