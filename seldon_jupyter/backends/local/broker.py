@@ -28,7 +28,7 @@ from seldon_jupyter import events, http1, journal, journal_retention
 from seldon_jupyter.backends.local import ingress
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
 from seldon_jupyter.backends.local.http_server import Reply, Request, Server, text
-from seldon_jupyter.backends.local.serve import TOKEN_ENV, run, serve_until_stopped, token_matches
+from seldon_jupyter.backends.local.serve import TOKEN_ENV, has_token, run, serve_until_stopped
 from seldon_jupyter.errors import EventError
 from seldon_jupyter.events import Event
 from seldon_jupyter.filters import compile_filter
@@ -274,8 +274,7 @@ class Broker:
         return await ingress.handle(request, self.brokers, self.ingest)
 
     async def handle_sink(self, request: Request, sink: str) -> Reply:
-        if not token_matches(request.headers.get("Authorization", ""), self.token):
-            # only the owner (and this broker) write here
+        if not has_token(request, self.token):  # only the owner (and this broker) write here
             return text(401, "missing or wrong token: this sink belongs to the local "
                         "cluster's owner\n")
         if sink not in self.sinks:
@@ -288,7 +287,7 @@ class Broker:
         return Reply(202)
 
     async def handle_reload(self, request: Request) -> Reply:
-        if not token_matches(request.headers.get("Authorization", ""), self.token):
+        if not has_token(request, self.token):
             return text(401, "missing or wrong token\n")
         await self.reload()
         return _json({"routes": len(self.by_key), "in_flight": len(self.in_flight)})

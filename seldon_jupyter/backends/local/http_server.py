@@ -147,6 +147,7 @@ class _Connection(asyncio.Protocol):
     def _begin(self) -> None:
         self._url = b""
         self._raw: list[tuple[str, str]] = []
+        self._headers = Headers([])
         self._body: list[bytes] = []
         self._size = self._header_bytes = 0
 
@@ -195,11 +196,11 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         limit = self.server.max_body
-        given = {name.lower(): value for name, value in self._raw}
-        length = given.get("content-length", "")
+        self._headers = Headers(self._raw)  # built once: the limits and the handler read it
+        length = self._headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:  # refused before any 100 Continue
             raise _Refused(text(413, f"the body is {length} bytes; the limit is {limit}\n"))
-        if given.get("expect", "").lower() == "100-continue" and self.transport:
+        if self._headers.get("expect", "").lower() == "100-continue" and self.transport:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
@@ -213,7 +214,7 @@ class _Connection(asyncio.Protocol):
         parsed = httptools.parse_url(self._url)
         request = Request(self.parser.get_method().decode("latin-1"),
                           unquote((parsed.path or b"/").decode("latin-1")),
-                          (parsed.query or b"").decode("latin-1"), Headers(self._raw),
+                          (parsed.query or b"").decode("latin-1"), self._headers,
                           b"".join(self._body))
         keep = self.parser.should_keep_alive()
         self.pending.append((request, keep, keep and self.parser.get_http_version() == "1.0"))

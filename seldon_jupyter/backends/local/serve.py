@@ -14,8 +14,8 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -35,8 +35,14 @@ def token_matches(authorization: str, token: str) -> bool:
     return bool(token) and hmac.compare_digest(given.encode(), token.encode())
 
 
-def has_token(request: web.Request, token: str) -> bool:
-    """Whether the request carries the cluster's bearer token."""
+class _WithHeaders(Protocol):
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def has_token(request: _WithHeaders, token: str) -> bool:
+    """Whether the request (aiohttp's or the broker's own server's) carries the cluster's
+    bearer token."""
     return token_matches(request.headers.get("Authorization", ""), token)
 
 
