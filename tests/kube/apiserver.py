@@ -34,6 +34,7 @@ from tests.kube.answers import NOT_FOUND_TEXT, status
 from tests.kube.auth import ANONYMOUS, PUBLIC, Authority, forbidden_message
 from tests.kube.controllers import Controllers
 from tests.kube.pods import Kubelet
+from tests.kube.rbac import ADMIN, Ask, bootstrap
 from tests.kube.store import Key, Store
 from tests.kube.tls import Pki
 from tests.kube.tls import kubeconfig as write_kubeconfig
@@ -79,6 +80,9 @@ class ApiServer(Workloads, Writes):
         for ns in ("default", "kube-system", "knative-eventing"):
             self.store.create(("namespaces", "", ns), {
                 "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, "kube")
+        for obj in bootstrap(ADMIN):
+            plural = "clusterroles" if obj["kind"] == "ClusterRole" else "clusterrolebindings"
+            self.store.create((plural, "", obj["metadata"]["name"]), obj, "kube-apiserver")
         for svc in proxy.ingress_services():
             self.store.create(("services", "knative-eventing", svc["metadata"]["name"]), svc,
                               "knative")
@@ -89,6 +93,22 @@ class ApiServer(Workloads, Writes):
             self.store.create(("namespaces", "", name), {
                 "apiVersion": "v1", "kind": "Namespace",
                 "metadata": {"name": name, "labels": labels}}, "kubectl")
+        self.call(make)
+
+    def admin_apply(self, manifests: list[dict]) -> None:
+        """`kubectl apply -f` by the cluster admin (thread-safe): Roles and bindings, say."""
+        plurals = {(group, kind): plural for group, (_, kinds) in table.GROUPS.items()
+                   for plural, (kind, _) in kinds.items()}
+
+        def make() -> None:
+            for obj in manifests:
+                group = obj["apiVersion"].rpartition("/")[0]
+                meta = obj["metadata"]
+                key = (plurals[group, obj["kind"]], meta.get("namespace", ""), meta["name"])
+                if self.store.get(key) is None:
+                    self.store.create(key, obj, "kubectl")
+                else:
+                    self.store.replace(key, obj, "kubectl")
         self.call(make)
 
     def call(self, fn: Any, *args: Any) -> Any:
@@ -195,7 +215,11 @@ class ApiServer(Workloads, Writes):
         if isinstance(route, dict):  # discovery
             return web.json_response(route)
         verb = table.verb(request.method, route, watching)
-        if not self.auth.allowed(user, verb, route.resource):
+        # requestinfo.go: a namespace's own URL is "in" that namespace, so a Role there
+        # may grant get on it
+        within = route.name if route.plural == "namespaces" else route.namespace
+        if not self.auth.allowed(self.store.objects, user, Ask(
+                verb, route.group, route.plural, route.subresource, within, route.name)):
             return status(403, "Forbidden", forbidden_message(
                 user, verb, route.resource, route.group, route.namespace, route.name))
         if route.plural == "selfsubjectaccessreviews":

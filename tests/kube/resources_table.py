@@ -21,7 +21,10 @@ GROUPS: dict[str, tuple[list[str], dict[str, tuple[str, bool]]]] = {
                                   {"seldondeployments": ("SeldonDeployment", True)}),
     "eventing.knative.dev": (["v1"], {"brokers": ("Broker", True),
                                       "triggers": ("Trigger", True)}),
-    "rbac.authorization.k8s.io": (["v1"], {"clusterroles": ("ClusterRole", False)}),
+    "rbac.authorization.k8s.io": (["v1"], {
+        "clusterroles": ("ClusterRole", False), "roles": ("Role", True),
+        "clusterrolebindings": ("ClusterRoleBinding", False),
+        "rolebindings": ("RoleBinding", True)}),
     "serving.kserve.io": (["v1beta1"], {"inferenceservices": ("InferenceService", True)}),
     "authorization.k8s.io": (["v1"], {"selfsubjectaccessreviews":
                                       ("SelfSubjectAccessReview", False)}),

@@ -19,6 +19,7 @@ from aiohttp import web
 from tests.kube import crd
 from tests.kube.answers import status
 from tests.kube.controllers import admit
+from tests.kube.rbac import Ask
 from tests.kube.resources_table import Route
 from tests.kube.store import Conflict
 
@@ -118,8 +119,9 @@ class Writes:
     async def _access_review(self, request: web.Request, user: str) -> web.Response:
         body = await request.json()
         attrs = body.get("spec", {}).get("resourceAttributes") or {}
-        resource = attrs.get("resource", "") + (f"/{attrs['subresource']}"
-                                                if attrs.get("subresource") else "")
-        allowed = self.auth.allowed(user, attrs.get("verb", ""), resource)
+        allowed = self.auth.allowed(self.store.objects, user, Ask(
+            attrs.get("verb", ""), attrs.get("group", ""), attrs.get("resource", ""),
+            attrs.get("subresource", ""), attrs.get("namespace") or None,
+            attrs.get("name") or None))
         body["status"] = {"allowed": allowed, **({} if allowed else {"reason": ""})}
         return web.json_response(body, status=201)

@@ -24,6 +24,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
+from seldon_jupyter.backends.kubernetes.rbac import denial_hint
 from seldon_jupyter.errors import BackendError, ManifestError, NotFoundError
 from seldon_jupyter.sender import BUSY_TRIES, retry_after, status_of
 
@@ -115,8 +116,7 @@ class Api:
             rbac = " cannot " in message and " resource " in message or "cannot get path" \
                 in message
             return BackendError(f"the API server refused {where}: {message}",
-                                hint="grant the missing RBAC rule (see the README's 'RBAC' "
-                                "section, or run seldon-jupyter doctor)" if rbac else None)
+                                hint=denial_hint(message) if rbac else None)
         if code == 404:
             group = _group_of(path)
             if not st and group is not None:  # not a Status: the API server has no such path

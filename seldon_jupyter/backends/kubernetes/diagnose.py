@@ -146,8 +146,11 @@ def rbac_checks(api: Api, namespace: str, user: str) -> list[Check]:
             checks.append(Check("rbac", what, "ok", f"{' '.join(rule.verbs)} in {where}"))
             continue
         verbs = sorted({v for v, _ in missing}, key=rule.verbs.index)
-        checks.append(Check("rbac", what, "fail", f"missing {', '.join(verbs)} in {where} "
-                            f"(needed for {rule.why})", _grant(rule, verbs, where, user)))
+        checks.append(Check("rbac", what, "warn" if rule.optional else "fail",
+                            f"missing {', '.join(verbs)} in {where} (needed only to "
+                            f"{rule.why})" if rule.optional else f"missing "
+                            f"{', '.join(verbs)} in {where} (needed for {rule.why})",
+                            _grant(rule, verbs, where, user)))
     return checks
 
 

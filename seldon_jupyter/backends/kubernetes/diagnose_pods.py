@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from seldon_jupyter.backends.base import Check
 from seldon_jupyter.backends.kubernetes import podsecurity, routing
+from seldon_jupyter.errors import SeldonJupyterError
 
 if TYPE_CHECKING:
     from seldon_jupyter.backends.kubernetes.api import Api
@@ -35,7 +36,11 @@ spec:
 
 def run(api: Api, collector: Collector, namespace: str,
         ns_obj: dict[str, Any] | None) -> list[Check]:
-    sinks = collector.sinks(namespace)
+    try:
+        sinks = collector.sinks(namespace)
+    except SeldonJupyterError as exc:  # a user without list rights still gets the rest
+        return [Check("sinks", "collectors and event-display", "warn",
+                      f"cannot list them: {exc}", "see the rbac lines")]
     checks = [_sink(api, namespace, kind, dep, service) for kind, _, dep, service in sinks]
     if ns_obj is not None:
         checks.extend(_mesh(api, namespace, ns_obj, [d for _, _, d, _ in sinks]))

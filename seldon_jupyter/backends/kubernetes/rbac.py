@@ -9,12 +9,18 @@ and posts through its proxy in `knative-eventing`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 MANAGE = ("get", "list", "watch", "create", "patch", "delete")
 INGRESS_NAMESPACE = "knative-eventing"
 INGRESSES = ("broker-ingress", "kafka-broker-ingress")
+# RBAC matches resourceNames against the proxy path's segment as written, `name:port`, so
+# the proxy rule names the segments the kit sends to (routing.port_segment: the ingress
+# Services name their ports http and https), as the Kubernetes dashboard's Role lists
+# "http:heapster:" beside "heapster"
+PROXIED = tuple(f"{name}:{port}" for name in INGRESSES for port in ("http", "https"))
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,7 @@ class Rule:
     verbs: tuple[str, ...]
     why: str
     names: tuple[str, ...] = ()
+    optional: bool = False  # only some users need it: missing is a warning, not a failure
 
     def manifest(self) -> dict[str, Any]:
         rule: dict[str, Any] = {"apiGroups": [self.group], "resources": list(self.resources),
@@ -35,17 +42,23 @@ class Rule:
 
 NAMESPACE_RULES = (
     Rule("machinelearning.seldon.io", ("seldondeployments",), MANAGE, "deploy models"),
+    Rule("serving.kserve.io", ("inferenceservices",), MANAGE,
+         "deploy KServe InferenceServices", optional=True),
     Rule("eventing.knative.dev", ("brokers", "triggers"), MANAGE, "brokers and triggers"),
     Rule("apps", ("deployments",), MANAGE, "the collector and event-display"),
     Rule("", ("services", "configmaps"), MANAGE, "the collector and event-display"),
     Rule("", ("pods", "pods/log"), ("get", "list"), "reading event-display's log"),
     Rule("", ("services/proxy",), ("get", "create"), "reading the kit's collector"),
+    # a Role may grant get on its own namespace (its URL counts as inside it): the doctor
+    # reads its labels for the mesh and PodSecurity checks
+    Rule("", ("namespaces",), ("get",), "the doctor's mesh and PodSecurity checks",
+         optional=True),
 )
 INGRESS_RULES = (
     Rule("", ("services",), ("get",), "the ingress's port names, for the proxy path",
          INGRESSES),
     Rule("", ("services/proxy",), ("create",), "sending events from outside the cluster",
-         INGRESSES),
+         PROXIED),
 )
 
 
@@ -105,3 +118,16 @@ def review_body(group: str, namespace: str, verb: str, resource: str,
         attrs["name"] = name
     return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
             "spec": {"resourceAttributes": attrs}}
+
+
+def denial_hint(message: str) -> str:
+    """What to do about an RBAC 403, from kube-apiserver's message (`User "u" cannot <verb>
+    resource "<r>" ... in the namespace "<ns>"`): the grants an admin applies, for that user
+    and namespace."""
+    user = re.search(r'User "([^"]+)"', message)
+    namespace = re.search(r'in the namespace "([^"]+)"', message)
+    ns = namespace.group(1) if namespace else "<namespace>"
+    who = user.group(1) if user else "<your user>"
+    return (f"ask a cluster admin to apply the kit's grants: seldon-jupyter -n {ns} rbac "
+            f"--user {who} | kubectl apply -f -  (seldon-jupyter doctor names the missing "
+            "rule; the README's 'RBAC' section lists them)")

@@ -48,7 +48,8 @@ def test_healthy_cluster_is_all_ok(cluster):
     assert "v1, v1alpha2, v1alpha3" in line(diagnosis, "install", "Seldon Core").detail
     assert {c.check for c in diagnosis.checks if c.area == "rbac"} >= {
         "seldondeployments", "brokers, triggers", "pods, pods/log",
-        "services/proxy (broker-ingress, kafka-broker-ingress)"}
+        "services/proxy (broker-ingress:http, broker-ingress:https, "
+        "kafka-broker-ingress:http, kafka-broker-ingress:https)", "inferenceservices"}
     broker = line(diagnosis, "broker", "Broker default")
     assert "MTChannelBasedBroker" in broker.detail and "got 400" in broker.detail
     assert "Running and ready" in line(diagnosis, "sinks").detail
