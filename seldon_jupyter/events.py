@@ -176,7 +176,8 @@ def _sdk_key(checked: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 # one encoder for every body: json.dumps with options builds a new encoder on each call
-_compact = json.JSONEncoder(separators=(",", ":")).encode
+# allow_nan=False: `NaN` is not JSON, and Go's (Knative's, Seldon's executor's) parsers refuse it
+_compact = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def new_ids(count: int) -> list[str]:
@@ -196,7 +197,14 @@ def encode_data(data: Any, datacontenttype: str | None) -> bytes:
         return data.encode()
     try:
         return _compact(data).encode()
-    except (TypeError, ValueError) as exc:
+    except ValueError as exc:
+        if "Out of range float" in str(exc):
+            raise EventError(
+                "event data holds NaN or an infinity, which JSON cannot carry",
+                hint="drop or fill the missing values first, e.g. frame.dropna() or "
+                     "frame.fillna(0)") from exc
+        raise EventError(f"event data is not JSON serialisable ({exc})") from exc
+    except TypeError as exc:
         raise EventError(
             f"event data of type {type(data).__name__} is not JSON serialisable ({exc})",
             hint="pass a dict, list, str or bytes; seldon_jupyter.payloads builds Seldon payloads",

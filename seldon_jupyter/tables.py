@@ -42,7 +42,31 @@ def _as_2d(values: Any) -> tuple[np.ndarray, list[str] | None]:
             "array holds nested or ragged values",
             hint="every row must have the same number of plain numbers or strings",
         )
+    _check_finite(values, array, names)
     return array, names
+
+
+def _check_finite(values: Any, array: np.ndarray, names: list[str] | None) -> None:
+    """JSON has no NaN or infinity: a missing value is refused here, naming where it is,
+    rather than sent as a body no JSON parser (Seldon's, MLServer's) accepts."""
+    if array.dtype.kind in "fc":
+        bad = ~np.isfinite(array)
+    elif array.dtype == object and array.size:
+        bad = np.vectorize(lambda v: isinstance(v, float) and not np.isfinite(v),
+                           otypes=[bool])(array)
+    else:
+        return
+    if not bad.any():
+        return
+    where = np.argwhere(bad)[0]
+    row = int(where[0]) if array.ndim > 1 else 0
+    col = int(where[-1])
+    label = f" (index {values.index[row]!r})" if isinstance(values, pd.DataFrame) else ""
+    column = repr(names[col]) if names else str(col)
+    raise PayloadError(
+        f"row {row}{label}, column {column} is {float(array[tuple(where)])}, and "
+        f"{int(bad.sum())} value(s) in all are NaN or infinite: JSON cannot carry them",
+        hint="drop or fill the missing values first, e.g. frame.dropna() or frame.fillna(0)")
 
 
 def to_seldon(values: Any, *, kind: str = "ndarray",

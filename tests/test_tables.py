@@ -103,3 +103,32 @@ def test_split_rows_refuses_a_tensor_of_strings_as_to_seldon_does():
         tables.split_rows(pd.DataFrame({"s": ["x", "y"]}), "tensor")
     assert tables.split_rows(pd.DataFrame({"s": ["x", "y"]}), "ndarray")[1][0] == {
         "data": {"names": ["s"], "ndarray": [["y"]]}}
+
+
+def test_a_missing_value_is_refused_naming_its_row_and_column():
+    """JSON has no NaN: sent as `NaN`, no JSON parser downstream accepts the body."""
+    frame = pd.DataFrame([[5.1, 3.5], [4.9, np.nan], [np.inf, 3.0]], columns=["sl", "sw"],
+                         index=["a", "b", "c"])
+    with pytest.raises(PayloadError) as err:
+        tables.split_rows(frame)
+    assert "row 1 (index 'b'), column 'sw' is nan" in str(err.value)
+    assert "2 value(s)" in str(err.value) and "dropna" in err.value.hint
+    with pytest.raises(PayloadError, match="column 'sw'"):
+        to_seldon(frame)
+    mixed = pd.DataFrame({"name": ["x", "y"], "v": [1.0, None]}).astype(object)
+    mixed.loc[1, "v"] = float("nan")
+    with pytest.raises(PayloadError, match="row 1, column 1|column 'v'"):
+        tables.split_rows(mixed)
+    assert len(tables.split_rows(frame.head(1))) == 1  # the finite rows alone pass
+    assert len(tables.split_rows(np.array([[1, 2], [3, 4]]))) == 2  # integers never are
+
+
+def test_nan_in_a_payload_dict_is_an_event_error_not_invalid_json():
+    from seldon_jupyter import events
+    from seldon_jupyter.errors import EventError
+
+    with pytest.raises(EventError, match="NaN or an infinity") as err:
+        events.new_event({"data": {"ndarray": [[float("nan")]]}}, type="t", source="s")
+    assert "fillna" in err.value.hint
+    body = events.new_event({"data": {"ndarray": [[1.5]]}}, type="t", source="s").data
+    assert body == b'{"data":{"ndarray":[[1.5]]}}'
