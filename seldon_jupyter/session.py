@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,9 @@ import requests
 from seldon_jupyter import (
     _loop,
     backends,
+    batch,
     debugging,
     doctor,
-    events,
     journal_reader,
     journal_responses,
     journal_retention,
@@ -237,33 +236,7 @@ class Session:
         if isinstance(payload, Event):
             return payload
         body, tag = tables.request_body(payload, kind, protocol)
-        return self._new_event(body, tag, type=type, source=source or self.source, **attrs)
-
-    def _events(self, items: list[tuple[Any, tables.Tag | None]], **attrs: Any
-                ) -> list[Event]:
-        """One event per item: the first built and validated in full, the others made
-        like it with their own id and body (only those differ)."""
-        template: Event | None = None
-        out: list[Event] = []
-        ids = iter(events.new_ids(len(items)))
-        for item, tag in items:
-            if isinstance(item, Event):
-                out.append(item)
-            elif template is None or "id" in attrs or item is None:
-                template = self._new_event(item, tag, **attrs)
-                out.append(template)
-            else:
-                event_id = next(ids)
-                out.append(events.like(template, tag(item, event_id) if tag else item,
-                                       id=event_id))
-        return out
-
-    @staticmethod
-    def _new_event(body: Any, tag: tables.Tag | None, **attrs: Any) -> Event:
-        event_id = attrs.pop("id", None) or str(uuid.uuid4())
-        if tag is not None:
-            body = tag(body, event_id)
-        return events.new_event(body, id=event_id, **attrs)
+        return batch.new_event(body, tag, type=type, source=source or self.source, **attrs)
 
     def send(self, payload: Any = None, *, type: str | None = None,  # noqa: A002
              source: str | None = None, broker: str | None = None,
@@ -298,16 +271,17 @@ class Session:
         been sent yet. `protocol="v2"` sends Open Inference Protocol requests."""
         items = tables.split_rows(data, kind, batch_size, protocol)
         built = all(isinstance(item, Event) for item, _ in items)  # a type only to build
-        batch = self._events(items, type=type if built else self._need_type(type),
-                             source=source or self.source, **attrs)
+        todo = batch.build(items, lazy=tables.checked_rows(data, kind, protocol),
+                           type=type if built else self._need_type(type),
+                           source=source or self.source, **attrs)
         target = self.backend.send_target(self.namespace, broker or self.broker)
         started = time.time()  # on a cluster, latency counts from here (the batch's start)
-        summary = _loop.run(sender.send_bulk(target, batch, structured=structured,
+        summary = _loop.run(sender.send_bulk(target, todo, structured=structured,
                                              concurrency=concurrency, rate=rate,
                                              progress=progress, cancel=cancel))
         accepted = set(summary.ids)
         self.backend.record_sent(self.namespace, broker or self.broker,
-                                 [e for e in batch if e.id in accepted], at=started)
+                                 [e for e in todo if e.id in accepted], at=started)
         return summary
 
     # -- results -----------------------------------------------------------------------------

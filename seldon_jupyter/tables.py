@@ -213,6 +213,13 @@ def split_rows(data: Any, kind: str = "ndarray", batch_size: int | None = None,
                        hint="pass a DataFrame, a 2-d array, or a list of payloads/events")
 
 
+def checked_rows(data: Any, kind: str, protocol: str) -> bool:
+    """Whether `split_rows` builds every row from one array it checked (plain numbers or
+    strings, nothing NaN or infinite): such bodies always encode as JSON."""
+    return (isinstance(data, pd.DataFrame | np.ndarray) and protocol == "seldon"
+            and kind in ("ndarray", "tensor"))
+
+
 def _seldon_rows(table: pd.DataFrame | np.ndarray, kind: str, step: int
                  ) -> list[tuple[Any, Tag | None]]:
     """What `to_seldon` builds for each slice of `step` rows, from one conversion of the
