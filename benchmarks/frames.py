@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from seldon_jupyter import events, journal, journal_reader, journal_responses
+from seldon_jupyter import events, journal, journal_ops, journal_reader, journal_responses
 
 BASE_TIME = 1.7e9
 CHUNK = 100_000
@@ -31,7 +31,7 @@ def _reply() -> events.Event:
 def fill(path: Path, rows: int, *, start: int = 0) -> None:
     """Append `rows` collected responses (received one millisecond apart)."""
     reply = _reply()
-    names, nrows, row0, key = journal.prediction_columns(reply)
+    names, nrows, row0, key = journal_ops.prediction_columns(reply)
     attrs = json.dumps(dict(reply.attributes))
     conn = journal.connect(path)
     conn.execute("INSERT OR IGNORE INTO shapes (names) VALUES (?)", (names,))
@@ -122,9 +122,9 @@ def ingest_ms(path: Path, n: int = 200) -> float:
         start = time.perf_counter()
         for i in range(n):
             event = events.new_event({"x": i}, type="bench", source="bench", id=f"send-{i}")
-            op = journal.insert_event(event, namespace="default", broker="default", ttl=255)
-            writer.submit(journal.once(event, namespace="default", broker="default",
-                                       since=time.time() - 600, insert=op)).result()
+            op = journal_ops.insert_event(event, namespace="default", broker="default", ttl=255)
+            writer.submit(journal_ops.once(event, namespace="default", broker="default",
+                                           since=time.time() - 600, insert=op)).result()
         return (time.perf_counter() - start) / n * 1000
     finally:
         writer.close()

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from seldon_jupyter import events, journal
+from seldon_jupyter import events, journal, journal_ops
 
 GROUP = 64
 
@@ -31,8 +31,8 @@ async def _kit(path: Path, batch: list[events.Event]) -> float:
 
         async def worker() -> None:
             for event in queue:
-                await writer.run(journal.insert_event(event, namespace="default",
-                                                      broker="default", ttl=255))
+                await writer.run(journal_ops.insert_event(event, namespace="default",
+                                                          broker="default", ttl=255))
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(GROUP)))

@@ -1,8 +1,8 @@
 """Every read of the journal: DataFrames for notebooks, the feed for the sidebar, cursors.
 
-`journal.py` owns the schema and every write; this module owns every read, so no other
-module runs SQL. Reads open their own read-only connection (WAL lets them run beside the
-writer).
+`journal.py` owns the schema and the writer, `journal_ops.py` and `journal_collected.py`
+every write; this module owns every read, so no other module runs SQL. Reads open their
+own read-only connection (WAL lets them run beside the writer).
 
 The responses DataFrame, the biggest read, has its own module (`journal_responses`),
 built on this one's helpers.

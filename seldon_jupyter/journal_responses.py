@@ -1,7 +1,7 @@
 """The responses DataFrame: every collected answer as a row, predictions as columns.
 
 How predictions become columns: the writer flattens each Seldon answer at insert time
-(`journal.prediction_columns`): `names` (JSON list, each set also kept in `shapes`),
+(`journal_ops.prediction_columns`): `names` (JSON list, each set also kept in `shapes`),
 `nrows`, `row0` (the first row as JSON) and `request_key` (the request id the body names).
 A single-row answer - the common case - is spread into columns inside SQLite with
 `json_extract(row0, '$[k]')`, one column per name, and the rows come to pandas as Arrow

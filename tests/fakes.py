@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from seldon_jupyter import doctor, events, filters, journal, naming
+from seldon_jupyter import doctor, events, filters, journal, journal_ops, naming
 from seldon_jupyter.backends.base import Check, Resource, SendTarget, summarize
 from seldon_jupyter.errors import EventError, NotFoundError
 from seldon_jupyter.events import Event
@@ -142,7 +142,7 @@ class FakeBackend:
         event = event.with_attributes(knativearrivaltime="2026-01-01T00:00:00Z")
         taken = [t for t in self._triggers(ns, broker)
                  if filters.compile_filter(t["spec"]).matches(event.attributes)]
-        seq = self.journal.submit(journal.insert_event(
+        seq = self.journal.submit(journal_ops.insert_event(
             event, namespace=ns, broker=broker, ttl=255 - depth, parent_seq=parent,
             triggers=[f"{ns}/{t['metadata']['name']}" for t in taken])).result()
         for t in taken:
@@ -153,8 +153,8 @@ class FakeBackend:
                  broker: str, depth: int) -> None:
         key = f"{ns}/{trigger['metadata']['name']}"
         ref = trigger["spec"]["subscriber"].get("ref") or {}
-        done = journal.finish_delivery(seq, key, state=journal.DELIVERED, attempts=1,
-                                       code=200, error=None)
+        done = journal_ops.finish_delivery(seq, key, state=journal.DELIVERED, attempts=1,
+                                           code=200, error=None)
         if ref.get("kind") == "SeldonDeployment" and depth < 3:
             self.journal.submit(done).result()
             shape = answer_shape(event.json()) if event.data else None
@@ -165,7 +165,7 @@ class FakeBackend:
                 source=naming.response_source(ref["name"]), specversion="0.3")
             self.ingest(reply, ns, broker, parent=seq, depth=depth + 1)
         elif ref.get("kind") == "Service":
-            self.journal.submit(journal.chain(done, journal.insert_response(
+            self.journal.submit(journal_ops.chain(done, journal_ops.insert_response(
                 event, sink=f"{ns}/{ref['name']}", event_seq=seq))).result()
         else:
             self.journal.submit(done).result()

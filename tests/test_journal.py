@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from seldon_jupyter import events, journal
+from seldon_jupyter import events, journal, journal_ops
 
 
 def event(i: int) -> events.Event:
@@ -15,7 +15,7 @@ def event(i: int) -> events.Event:
 
 def test_concurrent_writes_are_all_committed_in_batches(tmp_path):
     j = journal.Journal(tmp_path / "j.sqlite", batch=64)
-    futures = [j.submit(journal.insert_event(event(i), namespace="ns", broker="b", ttl=255,
+    futures = [j.submit(journal_ops.insert_event(event(i), namespace="ns", broker="b", ttl=255,
                                              triggers=["ns/t1", "ns/t2"]))
                for i in range(1000)]
     seqs = [f.result(timeout=30) for f in futures]
@@ -35,7 +35,7 @@ def test_a_failing_operation_does_not_undo_its_batch_neighbours(tmp_path):
         conn.execute("INSERT INTO events (id) VALUES ('half-written')")  # violates NOT NULL
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        ok = [pool.submit(lambda i=i: j.submit(journal.insert_event(
+        ok = [pool.submit(lambda i=i: j.submit(journal_ops.insert_event(
             event(i), namespace="n", broker="b", ttl=1)).result()) for i in range(20)]
         bad = j.submit(broken)
         results = [f.result() for f in ok]
@@ -61,7 +61,7 @@ def test_ops_awaited_in_one_loop_iteration_commit_as_one_batch_and_fail_alone(tm
         conn.execute("INSERT INTO events (id) VALUES ('half-written')")  # violates NOT NULL
 
     async def main():
-        ops = [journal.insert_event(event(i), namespace="n", broker="b", ttl=1)
+        ops = [journal_ops.insert_event(event(i), namespace="n", broker="b", ttl=1)
                for i in range(50)]
         ops.insert(25, broken)
         return await asyncio.gather(*(j.run(op) for op in ops), return_exceptions=True)
@@ -75,54 +75,6 @@ def test_ops_awaited_in_one_loop_iteration_commit_as_one_batch_and_fail_alone(tm
     conn = sqlite3.connect(tmp_path / "j.sqlite")
     assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 50
     assert conn.execute("SELECT count(*) FROM events WHERE id='half-written'").fetchone()[0] == 0
-
-
-def test_pending_deliveries_are_found_until_finished(tmp_path):
-    j = journal.Journal(tmp_path / "j.sqlite")
-    seq = j.submit(journal.insert_event(event(1), namespace="n", broker="b", ttl=7,
-                                        triggers=["n/a", "n/b"])).result()
-    j.submit(journal.finish_delivery(seq, "n/a", state=journal.DELIVERED, attempts=1, code=200,
-                                     error=None)).result()
-    pending = j.submit(journal.pending_deliveries).result()
-    j.close()
-    assert [(p[0], p[1], p[2].id, p[5]) for p in pending] == [(seq, "n/b", "e1", 7)]
-
-
-def test_once_takes_a_repeat_within_the_window_as_the_first_copy(tmp_path):
-    conn = journal.connect(tmp_path / "j.sqlite")
-    first = event(1)
-
-    def take(since: float) -> tuple[int, bool]:
-        insert = journal.insert_event(first, namespace="ns", broker="b", ttl=255, at=100.0)
-        return journal.once(first, namespace="ns", broker="b", since=since, insert=insert)(conn)
-
-    seq, new = take(since=50.0)
-    assert new and take(since=50.0) == (seq, False)  # within the window: the same event
-    later, new_again = take(since=150.0)  # the window has passed: a new event
-    assert new_again and later != seq
-    other_broker = journal.once(first, namespace="ns", broker="c", since=0.0,
-                                insert=journal.insert_event(first, namespace="ns", broker="c",
-                                                            ttl=255))(conn)
-    assert other_broker[1] is True
-    conn.close()
-
-
-def test_an_unreadable_pending_row_is_failed_with_the_reason_not_raised(tmp_path):
-    """A poison row must not crash the broker's reload on every start."""
-    j = journal.Journal(tmp_path / "j.sqlite")
-    good = j.submit(journal.insert_event(event(1), namespace="n", broker="b", ttl=9,
-                                         triggers=["n/t"])).result()
-    bad = j.submit(journal.insert_event(event(2), namespace="n", broker="b", ttl=9,
-                                        triggers=["n/t"])).result()
-    j.submit(lambda conn: conn.execute("UPDATE events SET attributes = '{broken'"
-                                       " WHERE seq = ?", (bad,))).result()
-    pending = j.submit(journal.pending_deliveries).result()
-    assert [p[0] for p in pending] == [good]
-    j.close()
-    conn = sqlite3.connect(tmp_path / "j.sqlite")
-    state, error = conn.execute("SELECT state, error FROM deliveries WHERE event_seq = ?",
-                                (bad,)).fetchone()
-    assert state == "failed" and error.startswith("the journaled event could not be read")
 
 
 def test_a_journal_from_before_shapes_learns_its_name_sets_once(tmp_path):

@@ -6,7 +6,14 @@ import time
 import numpy as np
 import pandas as pd
 
-from seldon_jupyter import events, journal, journal_reader, journal_responses
+from seldon_jupyter import (
+    events,
+    journal,
+    journal_collected,
+    journal_ops,
+    journal_reader,
+    journal_responses,
+)
 
 
 def seldon_reply(i: int, rows: list[list[float]]) -> events.Event:
@@ -20,14 +27,14 @@ def fill(path, n: int, rows_per_reply: int = 1):
     for i in range(n):
         request = events.new_event({"data": {"ndarray": [[i]]}}, type="seldon.m.ns.request",
                                    source="test", id=f"req{i}")
-        seq = j.submit(journal.insert_event(request, namespace="ns", broker="default", ttl=255,
-                                            triggers=["ns/t"])).result()
+        seq = j.submit(journal_ops.insert_event(request, namespace="ns", broker="default", ttl=255,
+                                                triggers=["ns/t"])).result()
         rows = [[i / 10, 1 - i / 10]] * rows_per_reply
         reply = seldon_reply(i, rows)
-        j.submit(journal.insert_event(reply, namespace="ns", broker="default", ttl=254,
-                                      parent_seq=seq, via_trigger="ns/t")).result()
-        j.submit(journal.insert_response(reply, sink="ns/event-display",
-                                         received_at=time.time() + 0.002)).result()
+        j.submit(journal_ops.insert_event(reply, namespace="ns", broker="default", ttl=254,
+                                          parent_seq=seq, via_trigger="ns/t")).result()
+        j.submit(journal_ops.insert_response(reply, sink="ns/event-display",
+                                             received_at=time.time() + 0.002)).result()
     j.close()
 
 
@@ -72,13 +79,14 @@ def test_a_cluster_response_names_its_request_by_the_echoed_puid_once(tmp_path):
     path = journal.ensure(tmp_path / "j.sqlite")
     request = events.new_event({"data": {"ndarray": [[1]]}, "meta": {"puid": "r-1"}},
                                id="r-1", type="req", source="kit")
-    journal.record_sent(path, [request], namespace="ns", broker="default", at=100.0)
-    journal.record_sent(path, [request], namespace="ns", broker="default", at=105.0)  # again
+    journal_collected.record_sent(path, [request], namespace="ns", broker="default", at=100.0)
+    # the same request again
+    journal_collected.record_sent(path, [request], namespace="ns", broker="default", at=105.0)
     answer = events.new_event({"data": {"names": ["t:0"], "ndarray": [[1.0]]},
                                "meta": {"puid": "r-1"}}, id="a-1", type="res", source="model")
     other = events.new_event("not json {", id="a-2", type="res", source="model")
-    assert journal.store_collected(path, "ns/sink", "o", 0, 2,
-                                   [(answer, 105.25), (other, 106.0)]) == 2
+    assert journal_collected.store_collected(path, "ns/sink", "o", 0, 2,
+                                             [(answer, 105.25), (other, 106.0)]) == 2
     frame = journal_responses.responses(path)
     assert list(frame["id"]) == ["a-1", "a-2"]  # one row each, however often r-1 was sent
     assert frame["request_id"].iloc[0] == "r-1" and frame["request_type"].iloc[0] == "req"
@@ -143,10 +151,10 @@ def test_responses_journaled_before_request_key_still_find_their_request(tmp_pat
     path = journal.ensure(tmp_path / "j.sqlite")
     request = events.new_event({"data": {"ndarray": [[1]]}}, id="r-9", type="req",
                                source="kit")
-    journal.record_sent(path, [request], namespace="ns", broker="default", at=100.0)
+    journal_collected.record_sent(path, [request], namespace="ns", broker="default", at=100.0)
     answer = events.new_event({"data": {"names": ["t:0"], "ndarray": [[1.0]]},
                                "meta": {"puid": "r-9"}}, id="a-9", type="res", source="m")
-    journal.store_collected(path, "ns/sink", "o", 0, 1, [(answer, 100.5)])
+    journal_collected.store_collected(path, "ns/sink", "o", 0, 1, [(answer, 100.5)])
     conn = journal.connect(path)
     conn.execute("UPDATE responses SET request_key = NULL")  # as an older kit wrote it
     conn.close()

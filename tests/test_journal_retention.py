@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from seldon_jupyter import cli, events, journal
+from seldon_jupyter import cli, events, journal, journal_ops
 from seldon_jupyter.journal_retention import (
     RetentionError,
     parse_age,
@@ -27,12 +27,12 @@ def fill(path, *, old: int, new: int, pending_old: int = 0, blob: int = 200) -> 
     for i in range(old + new):
         at = now - 40 * DAY if i < old else now
         event = events.new_event({"x": "y" * blob}, type="t", source="s", id=f"e{i}")
-        seq = journal.insert_event(event, namespace="ns", broker="b", ttl=255, at=at,
-                                   triggers=["ns/t"])(conn)
+        seq = journal_ops.insert_event(event, namespace="ns", broker="b", ttl=255, at=at,
+                                       triggers=["ns/t"])(conn)
         if i >= pending_old:
-            journal.finish_delivery(seq, "ns/t", state=journal.DELIVERED, attempts=1,
-                                    code=202, error=None)(conn)
-        journal.insert_response(event, sink="ns/sink", event_seq=seq, received_at=at)(conn)
+            journal_ops.finish_delivery(seq, "ns/t", state=journal.DELIVERED, attempts=1,
+                                        code=202, error=None)(conn)
+        journal_ops.insert_response(event, sink="ns/sink", event_seq=seq, received_at=at)(conn)
     conn.execute("COMMIT")
     conn.close()
 

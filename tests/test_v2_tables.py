@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seldon_jupyter import events, journal, journal_responses, tables
+from seldon_jupyter import (
+    events,
+    journal,
+    journal_collected,
+    journal_ops,
+    journal_responses,
+    tables,
+)
 from seldon_jupyter.errors import PayloadError
 from seldon_jupyter.payloads import answer_shape
 from seldon_jupyter.v2_tables import to_v2, with_id
@@ -64,13 +71,13 @@ def test_a_cluster_v2_response_names_its_request_by_the_id_the_server_echoes(tmp
     path = tmp_path / "j.sqlite"
     request = events.new_event({"id": "ev-1", "inputs": []}, type="iris.request", id="ev-1",
                                source="kit")
-    journal.record_sent(path, [request], namespace="ns", broker="default", at=time.time())
+    journal_collected.record_sent(path, [request], namespace="ns", broker="default", at=time.time())
     answer = events.new_event({"id": "ev-1", "model_name": "classifier", "outputs": [
         {"name": "predict", "shape": [1, 1], "datatype": "INT64", "data": [2]}]},
         type="io.seldon.serving.inference.response", id="ev-1",
         source="io.seldon.serving.deployment.mlserver.ns", specversion="0.3")
     j = journal.Journal(path)
-    j.submit(journal.insert_response(answer, sink="ns/collector")).result()
+    j.submit(journal_ops.insert_response(answer, sink="ns/collector")).result()
     j.close()
     frame = journal_responses.responses(path)
     assert frame["request_id"].tolist() == ["ev-1"] and frame["predict"].tolist() == [2]

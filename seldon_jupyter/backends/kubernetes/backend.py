@@ -24,7 +24,7 @@ from typing import Any
 
 import platformdirs
 
-from seldon_jupyter import journal, resources
+from seldon_jupyter import journal, journal_collected, resources
 from seldon_jupyter.backends.base import Check, Resource, SendTarget, summarize
 from seldon_jupyter.backends.kubernetes import diagnose, routing
 from seldon_jupyter.backends.kubernetes.api import Api, load
@@ -132,8 +132,8 @@ class KubernetesBackend:
         """Journal what was sent (a cluster's broker is remote): responses echoing
         `meta.puid` then name their request and latency."""
         if sent:
-            journal.record_sent(self.journal_path(), sent, namespace=namespace, broker=broker,
-                               at=at)
+            journal_collected.record_sent(self.journal_path(), sent, namespace=namespace,
+                                          broker=broker, at=at)
 
     def wait_for_change(self, waiting: Sequence[Resource], timeout: float) -> None:
         """Block until one of `waiting` may have changed (a watch event), or `timeout`."""

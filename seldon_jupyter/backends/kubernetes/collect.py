@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from seldon_jupyter import events, journal, journal_reader, resources
+from seldon_jupyter import events, journal_collected, journal_reader, resources
 from seldon_jupyter.backends.kubernetes import routing
 from seldon_jupyter.backends.kubernetes.api import Api
 from seldon_jupyter.backends.kubernetes.eventlog import parse
@@ -123,7 +123,7 @@ class Collector:
             instance = page.get("instance", "")
             if instance != origin:
                 # a new sink instance numbers from 1 again
-                journal.forget_cursor(self.path, sink, instance)
+                journal_collected.forget_cursor(self.path, sink, instance)
                 continue
             records = page.get("events", [])
             batch = []
@@ -136,8 +136,8 @@ class Collector:
                                 record.get("seq"), exc)
                     continue
                 batch.append((event, float(record.get("time") or time.time())))
-            added += journal.store_collected(self.path, sink, instance, position,
-                                             position + len(records), batch)
+            added += journal_collected.store_collected(self.path, sink, instance, position,
+                                                       position + len(records), batch)
             if len(records) < PAGE:
                 return added
         return added
@@ -199,4 +199,4 @@ class Collector:
         fresh = [(e, _rfc3339(e.attributes.get("knativearrivaltime")) or
                   _rfc3339(e.attributes.get("time")) or time.time())
                  for e in parsed.blocks if e is not None]
-        return journal.store_collected(self.path, sink, origin, last, end, fresh)
+        return journal_collected.store_collected(self.path, sink, origin, last, end, fresh)

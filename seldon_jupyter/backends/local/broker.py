@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from seldon_jupyter import events, http1, journal, journal_retention
+from seldon_jupyter import events, http1, journal, journal_ops, journal_retention
 from seldon_jupyter.backends.local import ingress
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
 from seldon_jupyter.backends.local.http_server import Reply, Request, Server, text
@@ -114,20 +114,20 @@ class Broker:
     async def reload(self) -> None:
         """Re-read the routing table and (re)start every delivery still pending."""
         self.load_config()
-        pending = await self.journal.run(journal.pending_deliveries)
+        pending = await self.journal.run(journal_ops.pending_deliveries)
         orphaned = []
         for seq, trigger, event, _namespace, _broker, ttl, headers in pending:
             if (seq, trigger) in self.in_flight:
                 continue
             route = self.by_key.get(trigger)
             if route is None:
-                orphaned.append(journal.finish_delivery(
+                orphaned.append(journal_ops.finish_delivery(
                     seq, trigger, state=journal.FAILED, attempts=0, code=None,
                     error="trigger was deleted before the event could be delivered"))
             elif route.subscriber:
                 self._spawn(seq, route, event, ttl, headers)
         if orphaned:
-            await self.journal.run(journal.chain(*orphaned))
+            await self.journal.run(journal_ops.chain(*orphaned))
 
     # -- ingest and dispatch ---------------------------------------------------------------
 
@@ -147,9 +147,9 @@ class Broker:
             TTL_ATTR: None, "knativearrivaltime": events.now_rfc3339_nano(),
             "time": events.normalized_time(event.time) if event.time else None})
         if ttl <= 0:
-            op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
-                                      parent_seq=parent_seq, via_trigger=via, status="dropped",
-                                      reason="TTL exhausted: the event looped through the "
+            op = journal_ops.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
+                                          parent_seq=parent_seq, via_trigger=via, status="dropped",
+                                          reason="TTL exhausted: the event looped through the "
                                              f"broker {DEFAULT_TTL} times")
             return op, [], event, ttl
         index = self.routes.get(f"{namespace}/{broker}")
@@ -158,12 +158,12 @@ class Broker:
         # event; the rest are delivered by tasks once it is committed
         own = [r for r in matched if r.subscriber is not None and r.sink in self.sinks]
         routes = [r for r in matched if r not in own] if own else matched
-        op = journal.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
-                                  parent_seq=parent_seq, via_trigger=via,
-                                  triggers=[r.key for r in routes], headers=headers,
-                                  delivered=[r.key for r in own])
+        op = journal_ops.insert_event(event, namespace=namespace, broker=broker, ttl=ttl,
+                                      parent_seq=parent_seq, via_trigger=via,
+                                      triggers=[r.key for r in routes], headers=headers,
+                                      delivered=[r.key for r in own])
         if own:
-            op = journal.collected_at_once(op, event, [str(r.sink) for r in own])
+            op = journal_ops.collected_at_once(op, event, [str(r.sink) for r in own])
         return op, routes, event, ttl
 
     async def ingest(self, event: Event, namespace: str, broker: str,
@@ -177,7 +177,7 @@ class Broker:
                                                via=None, headers=headers)
         if idempotent and self.dedupe_window > 0:
             since = time.time() - self.dedupe_window
-            seq, new = await self.journal.run(journal.once(
+            seq, new = await self.journal.run(journal_ops.once(
                 event, namespace=namespace, broker=broker, since=since, insert=op))
             if not new:
                 return seq, ttl
@@ -221,7 +221,7 @@ class Broker:
         except Exception as exc:  # noqa: BLE001 - recorded, never swallowed
             log.exception("delivery of event %s to %s crashed", seq, route.key)
             self.in_flight.discard((seq, route.key))
-            await self.journal.run(journal.finish_delivery(
+            await self.journal.run(journal_ops.finish_delivery(
                 seq, route.key, state=journal.FAILED, attempts=0, code=None,
                 error=f"the broker could not deliver this event: {type(exc).__name__}: "
                       f"{str(exc)[:300]}"))
@@ -234,10 +234,10 @@ class Broker:
             # Our own collector: the same record the sink's HTTP handler would write, without
             # the loopback round trip; delivery and collection commit together.
             try:
-                await self.journal.run(journal.chain(
-                    journal.finish_delivery(seq, route.key, state=journal.DELIVERED, attempts=1,
-                                            code=202, error=None),
-                    journal.insert_response(event, sink=route.sink, event_seq=seq)))
+                await self.journal.run(journal_ops.chain(
+                    journal_ops.finish_delivery(seq, route.key, state=journal.DELIVERED, attempts=1,
+                                                code=202, error=None),
+                    journal_ops.insert_response(event, sink=route.sink, event_seq=seq)))
             finally:
                 self.in_flight.discard((seq, route.key))
             return
@@ -249,16 +249,16 @@ class Broker:
             self.in_flight.discard((seq, route.key))
 
     async def _finish(self, seq: int, route: Route, outcome: Outcome, ttl: int) -> None:
-        done = journal.finish_delivery(seq, route.key, state=outcome.state,
-                                       attempts=outcome.attempts, code=outcome.code,
-                                       error=outcome.error, tries=outcome.tries)
+        done = journal_ops.finish_delivery(seq, route.key, state=outcome.state,
+                                           attempts=outcome.attempts, code=outcome.code,
+                                           error=outcome.error, tries=outcome.tries)
         if outcome.reply is None:
             await self.journal.run(done)
             return
         reply = outcome.reply.with_attributes(**{TTL_ATTR: str(ttl)})
         op, routes, reply, reply_ttl = self._prepare(reply, route.namespace, route.broker,
                                                      parent_seq=seq, via=route.key)
-        reply_seq = await self.journal.run(journal.chain(done, op))
+        reply_seq = await self.journal.run(journal_ops.chain(done, op))
         self._dispatch(reply_seq, routes, reply, reply_ttl, {})
 
     # -- HTTP ---------------------------------------------------------------------------
@@ -283,7 +283,7 @@ class Broker:
             event = events.from_http(request.headers, request.body)
         except EventError as exc:
             return text(400, f"malformed CloudEvent: {exc}\n")
-        await self.journal.run(journal.insert_response(event, sink=sink))
+        await self.journal.run(journal_ops.insert_response(event, sink=sink))
         return Reply(202)
 
     async def handle_reload(self, request: Request) -> Reply:

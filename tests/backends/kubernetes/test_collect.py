@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from seldon_jupyter import journal, journal_reader, resources
+from seldon_jupyter import journal_collected, journal_reader, resources
 from seldon_jupyter.errors import BackendError
 from seldon_jupyter.naming import request_type, response_type
 
@@ -71,7 +71,7 @@ def test_collectors_in_two_sessions_do_not_duplicate(cluster, tmp_path):
     origin = journal_reader.cursor_origin(path, sink)
     assert origin is not None
     # a reader that lost the race: its cursor move from 0 is refused, nothing inserted
-    assert journal.store_collected(path, sink, origin, 0, 10, []) == 0
+    assert journal_collected.store_collected(path, sink, origin, 0, 10, []) == 0
     conn = sqlite3.connect(kube.backend.journal_path())
     assert conn.execute("SELECT count(*) FROM responses").fetchone()[0] == 10
     conn.close()
