@@ -30,7 +30,7 @@ from journal_bench import journal_rates
 from procs import machine
 from sklearn.datasets import load_iris
 
-from seldon_jupyter import events
+from seldon_jupyter import event_http, events
 from seldon_jupyter.session import Session
 
 ROWS: list[tuple[str, float, float | None, str, bool | None]] = []
@@ -108,7 +108,7 @@ def bulk_send(session: Session, rows: int) -> tuple[float, float]:
     for values in naive_rows.itertuples(index=False):
         event = events.new_event({"data": {"ndarray": [list(values)]}}, type="bench.naive",
                                  source="bench")
-        headers, body = events.to_binary(event)
+        headers, body = event_http.to_binary(event)
         assert requests.post(url, data=body, headers=headers, timeout=30).status_code == 202
     return ours, len(naive_rows) / (time.perf_counter() - start)
 

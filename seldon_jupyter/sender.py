@@ -21,7 +21,7 @@ import aiohttp
 import requests
 from requests.adapters import HTTPAdapter
 
-from seldon_jupyter import events, http1
+from seldon_jupyter import event_http, http1
 from seldon_jupyter.backends.base import SendTarget
 from seldon_jupyter.errors import NotFoundError, SendError
 from seldon_jupyter.events import Event
@@ -52,7 +52,7 @@ class SendSummary:
 def encode(event: Event, structured: bool) -> tuple[dict[str, str], bytes]:
     """Headers and body of one send; the Idempotency-Key lets the local broker take a
     retried send once (Knative itself ignores it and passes it to nobody)."""
-    headers, body = events.to_structured(event) if structured else events.to_binary(event)
+    headers, body = event_http.to_structured(event) if structured else event_http.to_binary(event)
     return {**headers, "Idempotency-Key": event.id}, body
 
 

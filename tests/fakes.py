@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from seldon_jupyter import doctor, events, filters, journal, journal_ops, naming
+from seldon_jupyter import doctor, event_http, events, filters, journal, journal_ops, naming
 from seldon_jupyter.backends.base import Check, Resource, SendTarget, summarize
 from seldon_jupyter.errors import EventError, NotFoundError
 from seldon_jupyter.events import Event
@@ -191,7 +191,7 @@ class FakeBackend:
                 parts = self.path.strip("/").split("/")
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
-                    event = events.from_http(dict(self.headers.items()), body)
+                    event = event_http.from_http(dict(self.headers.items()), body)
                 except EventError as exc:
                     return self._answer(400, f"malformed CloudEvent: {exc}\n")
                 if len(parts) != 2 or ("Broker", parts[0], parts[1]) not in fake.store:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from seldon_jupyter import events, journal_collected, journal_reader, resources
+from seldon_jupyter import event_http, journal_collected, journal_reader, resources
 from seldon_jupyter.backends.kubernetes import routing
 from seldon_jupyter.backends.kubernetes.api import Api
 from seldon_jupyter.backends.kubernetes.eventlog import parse
@@ -129,8 +129,8 @@ class Collector:
             batch = []
             for record in records:
                 try:
-                    event = events.from_http(record["headers"],
-                                             base64.b64decode(record["body"]))
+                    event = event_http.from_http(record["headers"],
+                                                 base64.b64decode(record["body"]))
                 except (EventError, KeyError, ValueError) as exc:
                     log.warning("sink %s event %s is not a CloudEvent: %s", sink,
                                 record.get("seq"), exc)

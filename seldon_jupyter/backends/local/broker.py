@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from seldon_jupyter import events, http1, journal, journal_ops, journal_retention
+from seldon_jupyter import event_http, events, http1, journal, journal_ops, journal_retention
 from seldon_jupyter.backends.local import ingress
 from seldon_jupyter.backends.local.dispatch import Delivery, Dispatcher, Outcome, Route
 from seldon_jupyter.backends.local.http_server import Reply, Request, Server, text
@@ -280,7 +280,7 @@ class Broker:
         if sink not in self.sinks:
             return text(404, f"no event-display service {sink}\n")
         try:
-            event = events.from_http(request.headers, request.body)
+            event = event_http.from_http(request.headers, request.body)
         except EventError as exc:
             return text(400, f"malformed CloudEvent: {exc}\n")
         await self.journal.run(journal_ops.insert_response(event, sink=sink))

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from seldon_jupyter import events, http1
+from seldon_jupyter import event_http, http1
 from seldon_jupyter.backends.local.serve import DEADLINE_HEADER
 from seldon_jupyter.errors import EventError
 from seldon_jupyter.events import Event
@@ -136,8 +136,8 @@ class Dispatcher:
 
     async def _post(self, url: str, event: Event, namespace: str, delivery: Delivery,
                     passed: Mapping[str, str]) -> _Attempt:
-        headers, body = (events.to_structured(event) if delivery.format == "json"
-                         else events.to_binary(event))
+        headers, body = (event_http.to_structured(event) if delivery.format == "json"
+                         else event_http.to_binary(event))
         headers = {**passed, **headers, "Prefer": "reply", "Kn-Namespace": namespace}
         timeout = delivery.attempt_timeout
         if self.token and urlsplit(url).netloc in self.owned():
@@ -154,9 +154,9 @@ class Dispatcher:
             return _Attempt(None, b"", {}, f"dispatch error: {type(exc).__name__}: {exc}")
         if not 200 <= status < 300:
             return _Attempt(status, data, answer, f"{url} answered HTTP {status}")
-        if events.content_mode(answer) in ("binary", "structured"):
+        if event_http.content_mode(answer) in ("binary", "structured"):
             try:
-                return _Attempt(status, data, answer, None, events.from_http(answer, data))
+                return _Attempt(status, data, answer, None, event_http.from_http(answer, data))
             except EventError as exc:
                 return _Attempt(NOT_A_CLOUDEVENT, data, answer,
                                 f"the reply is not a valid CloudEvent: {exc.message}",

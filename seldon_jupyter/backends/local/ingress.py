@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Awaitable, Mapping
 from typing import Protocol
 
-from seldon_jupyter import events
+from seldon_jupyter import event_http, events
 from seldon_jupyter.backends.local.http_server import Handler, Reply, Request, text
 from seldon_jupyter.errors import EventError
 
@@ -83,7 +83,7 @@ async def handle(request: Request, brokers: set[str], ingest: Ingest) -> Reply:
         return where
     namespace, name = where
     try:
-        event = events.from_http(request.headers, request.body)
+        event = event_http.from_http(request.headers, request.body)
     except EventError as exc:
         return answer(400, f"malformed CloudEvent: {exc}\n")
     if f"{namespace}/{name}" not in brokers:

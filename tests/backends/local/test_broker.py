@@ -8,7 +8,7 @@ import json
 import pytest
 import requests
 
-from seldon_jupyter import events, resources
+from seldon_jupyter import event_http, events, resources
 from seldon_jupyter.errors import EventError, NotFoundError
 from seldon_jupyter.naming import request_type, response_type
 from tests.helpers import python_sdep, wait_for
@@ -23,7 +23,7 @@ def collector(session, name, **flt):
 def test_ingress_answers_like_knative(session):
     url = session.broker_url()
     good = events.new_event({"x": 1}, type="t", source="s")
-    headers, body = events.to_binary(good)
+    headers, body = event_http.to_binary(good)
     assert requests.post(url, data=body, headers=headers, timeout=10).status_code == 202
     bad = requests.post(url, data=b"{}", headers={"ce-specversion": "1.0", "ce-type": "t"},
                         timeout=10)
@@ -31,7 +31,7 @@ def test_ingress_answers_like_knative(session):
     assert requests.get(url, timeout=10).status_code == 405
     missing = url.rsplit("/", 1)[0] + "/nope"
     assert requests.post(missing, data=body, headers=headers, timeout=10).status_code == 404
-    batch_headers, batch_body = events.to_batch([good])
+    batch_headers, batch_body = event_http.to_batch([good])
     assert requests.post(url, data=batch_body, headers=batch_headers,
                          timeout=10).status_code == 400
     journaled = session.events()
