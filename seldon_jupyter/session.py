@@ -23,8 +23,6 @@ from seldon_jupyter import (
     debugging,
     doctor,
     journal_reader,
-    journal_responses,
-    journal_retention,
     model_uris,
     resources,
     sender,
@@ -36,20 +34,18 @@ from seldon_jupyter.errors import (
     EventError,
     NotFoundError,
     NotReadyError,
-    SeldonJupyterError,
 )
 from seldon_jupyter.events import Event
 from seldon_jupyter.explain import Explanation
+from seldon_jupyter.session_results import Results
 from seldon_jupyter.settings import DEFAULT_TIMEOUT
 from seldon_jupyter.trace import Trace
 
 DEFAULT_SOURCE = "seldon-jupyter"
-FEED_LIMIT = 200
 WATCH_SLICE = 10.0  # seconds: the longest one wait for a change lasts
-POLL = 0.05
 
 
-class Session:
+class Session(Results):
     """Deploy, send and read responses on one backend, in one namespace and broker.
 
     `namespace=None` takes the backend's default (the kubeconfig context's namespace on a
@@ -283,75 +279,6 @@ class Session:
         self.backend.record_sent(self.namespace, broker or self.broker,
                                  [e for e in todo if e.id in accepted], at=started)
         return summary
-
-    # -- results -----------------------------------------------------------------------------
-
-    def responses(self, *, type: str | None = None, source: str | None = None,  # noqa: A002
-                  since: Any = None, sink: str | None = None, wait: float | None = None,
-                  count: int | None = None, explode: bool = False,
-                  all_namespaces: bool = False) -> pd.DataFrame:
-        """Response events collected in this namespace as a DataFrame.
-
-        `wait` seconds for at least `count` of them (1 if not given) before reading.
-        """
-        path = self.backend.journal_path()
-        namespace = None if all_namespaces else self.namespace
-        self.backend.collect(namespace, force=True)
-        if wait:
-            deadline = time.monotonic() + wait
-            need = count or 1
-            while (journal_reader.count_responses(path, type=type, since=since, sink=sink,
-                                                  namespace=namespace) < need
-                   and time.monotonic() < deadline):
-                time.sleep(POLL)
-                self.backend.collect(namespace)
-        return journal_responses.responses(path, type=type, source=source, since=since,
-                                        sink=sink, namespace=namespace, explode=explode)
-
-    def events(self, **filters: Any) -> pd.DataFrame:
-        """Everything the brokers of this namespace took in (and dropped), from the journal."""
-        filters.setdefault("namespace", self.namespace)
-        return journal_reader.events(self.backend.journal_path(), **filters)
-
-    def deliveries(self, **filters: Any) -> pd.DataFrame:
-        """Per trigger delivery outcomes in this namespace: delivered, dead-lettered,
-        failed, pending."""
-        filters.setdefault("namespace", self.namespace)
-        return journal_reader.deliveries(self.backend.journal_path(), **filters)
-
-    def prune(self, older_than: float | str | None = None, max_size: int | str | None = None,
-              *, compact: bool = False) -> journal_retention.Pruned:
-        """Drop journaled events and responses older than `older_than` (seconds or '7d'),
-        then the oldest until the journal's rows fit `max_size` (bytes or '500MB'); with
-        neither, the retention defaults the local broker keeps. Events still owed to a
-        subscriber stay. `compact` also shrinks the file (it is rewritten)."""
-        age, size = journal_retention.parse_age(older_than), journal_retention.parse_size(
-            max_size)
-        if age is None and size is None:
-            age, size = journal_retention.from_env()
-        return journal_retention.prune_file(self.backend.journal_path(), max_age=age,
-                                            max_bytes=size, compact=compact)
-
-    def heads(self) -> tuple[int, int]:
-        """The journal's newest (event, response) positions after collecting: a stream
-        compares them to know whether `feed` has anything new, without reading it."""
-        self._collect_quietly()
-        return journal_reader.heads(self.backend.journal_path())
-
-    def _collect_quietly(self) -> None:
-        try:
-            self.backend.collect(self.namespace)
-        except SeldonJupyterError:
-            pass  # unreachable now: the feed shows what the journal has; status() says why
-
-    def feed(self, after_event: int = 0, after_response: int = 0, *,
-             limit: int = FEED_LIMIT) -> dict[str, Any]:
-        """The newest events and responses past two cursors (what the sidebar streams):
-        `{"items": [...], "after_event": n, "after_response": m}`, oldest first."""
-        self._collect_quietly()
-        return journal_reader.recent(self.backend.journal_path(), after_event=after_event,
-                                     after_response=after_response, limit=limit,
-                                     namespace=self.namespace)
 
     # -- debugging (seldon_jupyter.debugging) -------------------------------------------------
 

@@ -107,41 +107,6 @@ def test_status_lists_this_namespace(walkthrough):
 # -- the fast layer: the same Session over the in-memory FakeBackend ---------------------------
 
 
-def test_fake_walkthrough_gives_responses_tied_to_requests(fake):
-    fake.ensure_broker()
-    fake.deploy("iris")
-    fake.apply(resources.trigger("to-iris", namespace="fast", deployment="iris",
-                                 filter={"type": request_type("iris", "fast")}))
-    fake.apply(resources.collector_manifests("display", namespace="fast",
-                                             filter={"type": response_type("iris", "fast")}))
-    sent = fake.send_many([[1, 2, 3, 4], [5, 6, 7, 8]], type=request_type("iris", "fast"))
-    frame = fake.responses(wait=5, count=2)
-    assert sorted(frame["t:0"]) == [10.0, 26.0]
-    assert set(frame["request_id"]) == set(sent.ids)
-    assert (frame["latency_ms"] >= 0).all()
-
-
-def test_fake_describe_feed_and_cleanup(fake):
-    fake.ensure_broker()
-    described = fake.describe()
-    assert described["running"] and described["namespace"] == "fast"
-    fake.apply(resources.trigger("all", namespace="fast", service="sink"))
-    fake.send({"x": 1}, type="t")
-    first = fake.feed()
-    assert [i["type"] for i in first["items"]] == ["t"]
-    again = fake.feed(first["after_event"], first["after_response"])
-    assert again["items"] == []  # the cursors never repeat an item
-    fake.apply("""
-apiVersion: eventing.knative.dev/v1
-kind: Trigger
-metadata: {name: by-hand}
-spec: {broker: default, subscriber: {uri: "http://x.example/"}}
-""")
-    gone = fake.cleanup()
-    assert {r.name for r in gone} == {"default", "all"}  # what the kit's builders made
-    assert [r.name for r in fake.status()] == ["by-hand"]  # hand-written YAML stays
-
-
 def test_fake_wait_ready_names_the_controller_reason(fake):
     fake.apply(resources.trigger("lost", namespace="fast", broker="nope", uri="http://x/"))
     with pytest.raises(NotReadyError, match="BrokerDoesNotExist"):
