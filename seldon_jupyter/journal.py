@@ -1,10 +1,10 @@
-"""The durable event journal: SQLite in WAL mode, written by one thread with group commit.
+"""The durable event journal: SQLite in WAL mode, written with group commit.
 
 The broker acknowledges an event only after its row is committed here, and the
 collector does the same for responses, so a killed process loses nothing it accepted.
-Writes from many coroutines are batched into one transaction (each in its own savepoint)
-to keep thousands of events a second cheap; reads happen on separate connections. The
-operations the writer runs are in `journal_ops`; a cluster Session's own writes in
+Writes from many coroutines are batched into one transaction (one that fails is undone
+alone) to keep thousands of events a second cheap; reads happen on separate connections.
+The operations a batch runs are in `journal_ops`; a cluster Session's own writes in
 `journal_collected`.
 """
 
@@ -99,20 +99,32 @@ _Settled = list[tuple[_Waiter, bool, Any]]
 
 
 class Journal:
-    """Serialises writes through one thread with group commit.
+    """Serialises writes with group commit.
 
-    `submit` (any thread) returns a Future done after commit. `run` (the event loop) is the
-    broker's hot path: the operations awaited during one loop iteration go to the writer
-    as one batch, and the batch's results come back in one loop callback, so a thousand
-    events a second cost a few thread hand-offs, not thousands."""
+    `run` (the broker's event loop) is the hot path: the operations awaited during one
+    loop iteration commit as one transaction at the end of that iteration, on the loop's
+    own thread and connection, with no thread hand-off (measured: less broker CPU per
+    event and a lower p99 than handing each batch to a thread). If another connection
+    holds SQLite's write lock (a Session pruning, a long operation in the writer thread),
+    the loop does not wait for it: the batch goes to the writer thread, which does, and
+    later batches follow it there until it is done, so batches still commit in order.
+    `submit` (any thread) and `run_aside` (long operations the loop must not wait on) use
+    the writer thread, which also checkpoints the WAL so its disk writes and fsync never
+    stall the loop."""
 
     def __init__(self, path: Path | str, *, batch: int = 512) -> None:
         self.path = Path(path)
         self._batch = batch
-        self._queue: queue.SimpleQueue[list[_Item] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Item] | str | None] = queue.SimpleQueue()
         self._tick: list[_Item] = []
         self._tick_loop: asyncio.AbstractEventLoop | None = None
+        self._home: asyncio.AbstractEventLoop | None = None  # the loop that commits inline
+        self._aside = 0  # the home loop's batches handed to the writer, not yet settled
+        self._written = 0  # ops committed inline since the writer last checkpointed
         self._conn = connect(self.path)
+        self._inline = connect(self.path)
+        self._inline.execute("PRAGMA busy_timeout=0")  # never wait on the loop
+        self._inline.execute("PRAGMA wal_autocheckpoint=0")  # the writer checkpoints
         self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
         self._thread.start()
 
@@ -123,6 +135,8 @@ class Journal:
 
     async def run(self, op: Op) -> Any:
         loop = asyncio.get_running_loop()
+        if self._home is None:
+            self._home = loop
         fut = loop.create_future()
         if self._tick and self._tick_loop is not loop:
             self._flush()
@@ -132,15 +146,42 @@ class Journal:
             loop.call_soon(self._flush)  # after every coroutine ready in this iteration
         return await fut
 
+    async def run_aside(self, op: Op) -> Any:
+        """`op` in the writer thread: for operations that may take long (pruning, reading
+        back every pending delivery), so the loop keeps serving meanwhile."""
+        return await asyncio.wrap_future(self.submit(op))
+
     def _flush(self) -> None:
-        if self._tick:
-            items, self._tick = self._tick, []
-            self._queue.put(items)
+        if not self._tick:
+            return
+        items, self._tick = self._tick, []
+        if self._aside == 0 and self._tick_loop is self._home and _running() is self._home:
+            try:
+                results = self._commit(items, self._inline, wait=False)
+            except Exception as exc:  # noqa: BLE001 - a waiter must never hang on a bug
+                results = [(fut, False, exc) for _, fut in items]
+            if results is not None:
+                _resolve(results)
+                self._written += len(items)
+                if self._written >= CHECKPOINT_EVERY:
+                    self._written = 0
+                    self._queue.put(CHECKPOINT)
+                return
+        if self._tick_loop is self._home and self._home is not None:
+            self._aside += 1
+            done = self._home.create_future()
+            done.add_done_callback(self._back)
+            items.append((_nothing, done))
+        self._queue.put(items)
+
+    def _back(self, _done: asyncio.Future[Any]) -> None:
+        self._aside -= 1
 
     def close(self) -> None:
         self._flush()
         self._queue.put(None)
         self._thread.join(timeout=10)
+        self._inline.close()
         self._conn.close()
 
     def _run(self) -> None:
@@ -148,31 +189,41 @@ class Journal:
             first = self._queue.get()
             if first is None:
                 return
+            if first == CHECKPOINT:
+                _checkpoint(self._conn)
+                continue
+            assert not isinstance(first, str)
             items = first
             while len(items) < self._batch:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if more is None:
-                    self._queue.put(None)
+                if more is None or isinstance(more, str):
+                    self._queue.put(more)  # after this batch, in order
                     break
                 items.extend(more)
-            self._settle(self._commit(items))
+            self._settle(self._commit(items, self._conn, wait=True) or [])
 
-    def _commit(self, items: list[_Item]) -> _Settled:
+    def _commit(self, items: list[_Item], conn: sqlite3.Connection, *, wait: bool
+                ) -> _Settled | None:
         """Run every op in one transaction. Optimistically without savepoints (two
         statements fewer per op); if any op fails, the transaction is rolled back and
-        re-run with each op in its own savepoint, so only the failing ops fail."""
-        conn = self._conn
+        re-run with each op in its own savepoint, so only the failing ops fail. None if
+        not `wait` and another connection holds the write lock."""
         try:
             conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if not wait and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+                return None
+            return [(fut, False, exc) for _, fut in items]
+        try:
             try:
                 results: _Settled = [(fut, True, op(conn)) for op, fut in items]
             except Exception:  # noqa: BLE001 - isolated below, handed back to its caller
                 conn.execute("ROLLBACK")
                 conn.execute("BEGIN IMMEDIATE")
-                results = self._isolated(items)
+                results = self._isolated(items, conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
@@ -180,8 +231,8 @@ class Journal:
             return [(fut, False, exc) for _, fut in items]
         return results
 
-    def _isolated(self, items: list[_Item]) -> _Settled:
-        conn = self._conn
+    @staticmethod
+    def _isolated(items: list[_Item], conn: sqlite3.Connection) -> _Settled:
         results: _Settled = []
         for op, fut in items:
             conn.execute("SAVEPOINT op")
@@ -211,6 +262,30 @@ class Journal:
                 loop.call_soon_threadsafe(_resolve, settled)
             except RuntimeError:  # the loop is closed: nobody is waiting any more
                 pass
+
+
+CHECKPOINT = "checkpoint"  # a writer-queue item: checkpoint the WAL into the database
+CHECKPOINT_EVERY = 2_000  # ops committed inline (~2-4 MB of WAL, SQLite's default is 4 MB)
+
+
+def _running() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _nothing(_conn: sqlite3.Connection) -> None:
+    """Marks the end of a batch the home loop handed to the writer."""
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the WAL into the database without blocking writers (SQLite's PASSIVE mode);
+    the next writer then starts the WAL from its beginning, so it does not grow."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.Error:
+        pass  # a busy or failed checkpoint is retried at the next one; the WAL stays valid
 
 
 def _resolve(settled: _Settled) -> None:

@@ -51,9 +51,9 @@ def test_ops_awaited_in_one_loop_iteration_commit_as_one_batch_and_fail_alone(tm
     commits = []
     original = j._commit
 
-    def counting(items):
-        commits.append(len(items))
-        return original(items)
+    def counting(items, conn, *, wait):
+        commits.append((len(items), conn is j._inline, wait))
+        return original(items, conn, wait=wait)
 
     j._commit = counting  # type: ignore[method-assign]
 
@@ -68,7 +68,7 @@ def test_ops_awaited_in_one_loop_iteration_commit_as_one_batch_and_fail_alone(tm
 
     results = asyncio.run(main())
     j.close()
-    assert commits == [51]  # one hand-off and one transaction for the whole iteration
+    assert commits == [(51, True, False)]  # one transaction for the whole iteration, inline
     assert isinstance(results[25], sqlite3.IntegrityError)
     seqs = results[:25] + results[26:]
     assert sorted(seqs) == list(range(1, 51))  # the neighbours committed, in order
@@ -91,3 +91,86 @@ def test_a_journal_from_before_shapes_learns_its_name_sets_once(tmp_path):
     conn = journal.connect(path)  # not again on every connect: the table exists now
     assert conn.execute("SELECT count(*) FROM shapes").fetchone()[0] == 0
     conn.close()
+
+
+def test_the_loop_commits_inline_and_submit_uses_the_writer_thread(tmp_path):
+    import threading
+
+    j = journal.Journal(tmp_path / "j.sqlite")
+
+    def where(conn):
+        conn.execute("SELECT 1")
+        return threading.get_ident()
+
+    async def main():
+        return threading.get_ident(), await j.run(where)
+
+    loop_thread, ran_on = asyncio.run(main())
+    writer = j.submit(where).result(timeout=10)
+    j.close()
+    assert ran_on == loop_thread
+    assert writer not in (loop_thread, threading.get_ident())
+
+
+def test_a_write_lock_held_elsewhere_never_stalls_the_loop_and_order_is_kept(tmp_path):
+    path = tmp_path / "j.sqlite"
+    j = journal.Journal(path)
+    other = journal.connect(path)
+    other.execute("BEGIN IMMEDIATE")  # e.g. a Session pruning the journal
+    other.execute("INSERT INTO cursors VALUES ('s', 'o', 1)")
+
+    async def main():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        beat = asyncio.create_task(ticker())
+        first = asyncio.create_task(j.run(journal_ops.insert_event(
+            event(1), namespace="n", broker="b", ttl=1)))
+        await asyncio.sleep(0.3)
+        assert not first.done()  # waiting for the lock, in the writer thread
+        assert ticks >= 10  # the loop kept turning meanwhile
+        other.execute("COMMIT")  # the writer notices at its next retry, some ms later
+        second = asyncio.create_task(j.run(journal_ops.insert_event(
+            event(2), namespace="n", broker="b", ttl=1)))  # free now, but behind the first
+        seqs = await asyncio.wait_for(asyncio.gather(first, second), 30)
+        beat.cancel()
+        third = await j.run(journal_ops.insert_event(event(3), namespace="n", broker="b",
+                                                     ttl=1))
+        return seqs, third, j._aside
+
+    seqs, third, aside = asyncio.run(main())
+    j.close()
+    other.close()
+    assert seqs == [1, 2] and third == 3
+    assert aside == 0  # back to committing inline once the writer drained
+
+
+def test_the_writer_checkpoints_what_the_loop_commits(tmp_path, monkeypatch):
+    def wal_after(name: str, every: int) -> int:
+        monkeypatch.setattr(journal, "CHECKPOINT_EVERY", every)
+        path = tmp_path / name
+        j = journal.Journal(path)
+        reader = journal.connect(path, readonly=True)
+
+        async def main():
+            for batch in range(60):
+                await asyncio.gather(*(j.run(journal_ops.insert_event(
+                    event(batch * 50 + i), namespace="n", broker="b", ttl=1,
+                    triggers=["n/t"])) for i in range(50)))
+                await asyncio.to_thread(j.submit(lambda conn: None).result, 10)
+
+        asyncio.run(main())
+        size = (tmp_path / f"{name}-wal").stat().st_size
+        assert reader.execute("SELECT count(*) FROM events").fetchone()[0] == 3000
+        reader.close()
+        j.close()
+        return size
+
+    never = wal_after("never.sqlite", 10**9)
+    every = wal_after("every.sqlite", 200)
+    assert every * 4 < never, (every, never)

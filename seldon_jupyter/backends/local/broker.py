@@ -114,7 +114,7 @@ class Broker:
     async def reload(self) -> None:
         """Re-read the routing table and (re)start every delivery still pending."""
         self.load_config()
-        pending = await self.journal.run(journal_ops.pending_deliveries)
+        pending = await self.journal.run_aside(journal_ops.pending_deliveries)
         orphaned = []
         for seq, trigger, event, _namespace, _broker, ttl, headers in pending:
             if (seq, trigger) in self.in_flight:
@@ -190,7 +190,7 @@ class Broker:
         """Prune the journal to its retention limits now and every RETENTION_EVERY s."""
         max_age, max_bytes = journal_retention.from_env()
         while True:
-            pruned = await self.journal.run(functools.partial(
+            pruned = await self.journal.run_aside(functools.partial(
                 journal_retention.prune, max_age=max_age, max_bytes=max_bytes))
             if pruned.events or pruned.responses:
                 log.info("%s", pruned)
