@@ -1,5 +1,6 @@
-"""What the broker writes to the journal: each operation runs in the writer thread, inside
-the group-commit transaction (journal.Journal), and returns what its caller awaits.
+"""What the broker writes to the journal: each operation runs inside a group-commit
+transaction (journal.Journal, on the broker's loop or its writer thread) and returns what
+its caller awaits.
 
 An event arriving (with one pending delivery per matching Trigger), a repeat of an
 idempotent send, a delivery's outcome with every HTTP attempt, a response as a collector
