@@ -20,56 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from seldon_jupyter.home import private_file
+from seldon_jupyter.journal_schema import SCHEMA, migrate
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT NOT NULL, source TEXT NOT NULL,
-    namespace TEXT NOT NULL, broker TEXT NOT NULL, attributes TEXT NOT NULL, data BLOB,
-    received_at REAL NOT NULL, ttl INTEGER, parent_seq INTEGER, via_trigger TEXT,
-    status TEXT NOT NULL, reason TEXT, headers TEXT);
-CREATE INDEX IF NOT EXISTS events_id ON events (id, source);
-CREATE TABLE IF NOT EXISTS deliveries (
-    event_seq INTEGER NOT NULL, trigger TEXT NOT NULL, state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0, code INTEGER, error TEXT, updated_at REAL NOT NULL,
-    PRIMARY KEY (event_seq, trigger));
-CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state);
-CREATE TABLE IF NOT EXISTS responses (
-    seq INTEGER PRIMARY KEY, sink TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
-    source TEXT NOT NULL, time TEXT, attributes TEXT NOT NULL, data BLOB,
-    received_at REAL NOT NULL, event_seq INTEGER,
-    names TEXT, nrows INTEGER, row0 TEXT);
-CREATE INDEX IF NOT EXISTS responses_type ON responses (type);
-CREATE INDEX IF NOT EXISTS responses_event ON responses (source, id);
-CREATE TABLE IF NOT EXISTS attempts (
-    event_seq INTEGER NOT NULL, trigger TEXT NOT NULL, target TEXT NOT NULL,
-    number INTEGER NOT NULL, url TEXT NOT NULL, started_at REAL NOT NULL,
-    duration_ms REAL NOT NULL, waited_s REAL NOT NULL, code INTEGER, error TEXT, answer BLOB);
-CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_seq);
-CREATE INDEX IF NOT EXISTS events_parent ON events (parent_seq);
-CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
-CREATE INDEX IF NOT EXISTS responses_received ON responses (received_at);
-CREATE TABLE IF NOT EXISTS shapes (names TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS cursors (
-    sink TEXT NOT NULL, origin TEXT NOT NULL, position INTEGER NOT NULL,
-    PRIMARY KEY (sink, origin));
-"""
 PENDING, DELIVERED, DEAD_LETTERED, FAILED = "pending", "delivered", "dead-lettered", "failed"
 SENT = "sent"  # an events row the kit wrote as it sent a request (a cluster's broker is remote)
-
-
-# Columns added after a journal may already exist on disk: (table, column, declaration).
-MIGRATIONS = [("events", "headers", "TEXT"), ("responses", "request_key", "TEXT")]
-
-
-def _migrate(conn: sqlite3.Connection, *, new_shapes: bool) -> None:
-    for table, column, declaration in MIGRATIONS:
-        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        if column not in have:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-    if new_shapes:  # once, when `shapes` was just created: learn the name sets the
-        # responses of a journal from before it already have
-        conn.execute("INSERT OR IGNORE INTO shapes SELECT DISTINCT names FROM responses"
-                     " WHERE names IS NOT NULL")
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -85,7 +39,7 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         new_shapes = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='shapes'").fetchone() is None
         conn.executescript(SCHEMA)
-        _migrate(conn, new_shapes=new_shapes)
+        migrate(conn, new_shapes=new_shapes)
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
 
@@ -174,8 +128,10 @@ class Journal:
             items.append((_nothing, done))
         self._queue.put(items)
 
-    def _back(self, _done: asyncio.Future[Any]) -> None:
+    def _back(self, done: asyncio.Future[Any]) -> None:
         self._aside -= 1
+        if not done.cancelled():
+            done.exception()  # seen: the batch's own waiters were handed any error
 
     def close(self) -> None:
         self._flush()
@@ -212,17 +168,17 @@ class Journal:
         re-run with each op in its own savepoint, so only the failing ops fail. None if
         not `wait` and another connection holds the write lock."""
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if not wait and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+            if not _begin(conn, wait=wait):
                 return None
+        except sqlite3.Error as exc:
             return [(fut, False, exc) for _, fut in items]
         try:
             try:
                 results: _Settled = [(fut, True, op(conn)) for op, fut in items]
             except Exception:  # noqa: BLE001 - isolated below, handed back to its caller
                 conn.execute("ROLLBACK")
-                conn.execute("BEGIN IMMEDIATE")
+                if not _begin(conn, wait=wait):  # taken meanwhile: nothing was written
+                    return None
                 results = self._isolated(items, conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -273,6 +229,18 @@ def _running() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def _begin(conn: sqlite3.Connection, *, wait: bool) -> bool:
+    """BEGIN IMMEDIATE; False, instead of waiting, if not `wait` and another connection
+    holds the write lock."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if not wait and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+            return False
+        raise
+    return True
 
 
 def _nothing(_conn: sqlite3.Connection) -> None:

@@ -77,22 +77,6 @@ def test_ops_awaited_in_one_loop_iteration_commit_as_one_batch_and_fail_alone(tm
     assert conn.execute("SELECT count(*) FROM events WHERE id='half-written'").fetchone()[0] == 0
 
 
-def test_a_journal_from_before_shapes_learns_its_name_sets_once(tmp_path):
-    path = tmp_path / "old.sqlite"
-    conn = journal.connect(path)
-    conn.execute("INSERT INTO responses (sink, id, type, source, attributes, received_at,"
-                 " names) VALUES ('s', 'i', 't', 's', '{}', 1.0, '[\"t:0\"]')")
-    conn.execute("DROP TABLE shapes")  # as a kit from before 2026-12 left it
-    conn.close()
-    conn = journal.connect(path)
-    assert conn.execute("SELECT names FROM shapes").fetchall() == [('["t:0"]',)]
-    conn.execute("DELETE FROM shapes")
-    conn.close()
-    conn = journal.connect(path)  # not again on every connect: the table exists now
-    assert conn.execute("SELECT count(*) FROM shapes").fetchone()[0] == 0
-    conn.close()
-
-
 def test_the_loop_commits_inline_and_submit_uses_the_writer_thread(tmp_path):
     import threading
 

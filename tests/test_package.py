@@ -114,7 +114,8 @@ def test_surfaces_reach_backends_only_through_session():
 
 def test_sql_lives_in_the_journal_modules_only():
     for name, path in _modules().items():
-        if name in ("seldon_jupyter.journal", "seldon_jupyter.journal_ops",
+        if name in ("seldon_jupyter.journal", "seldon_jupyter.journal_schema",
+                    "seldon_jupyter.journal_ops",
                     "seldon_jupyter.journal_collected", "seldon_jupyter.journal_reader",
                     "seldon_jupyter.journal_arrow", "seldon_jupyter.journal_responses",
                     "seldon_jupyter.journal_retention"):  # writes, reads, pruning
