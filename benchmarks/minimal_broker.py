@@ -30,11 +30,12 @@ from aiohttp import web
 from seldon_jupyter import http1
 
 Forward = Callable[[dict[str, str], bytes], Awaitable[bool]]
+LIMIT = 256  # deliveries in flight to the subscriber, on every layer
 
 
 def forwarder(layer: str, subscriber: str) -> Forward:
     if layer == "aiohttp":
-        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=LIMIT))
 
         async def via_aiohttp(headers: dict[str, str], body: bytes) -> bool:
             async with http.post(subscriber, data=body, headers=headers) as resp:
@@ -42,9 +43,11 @@ def forwarder(layer: str, subscriber: str) -> Forward:
                 return resp.status == 200 and "ce-id" in resp.headers
         return via_aiohttp
     client = http1.Client()
+    limit = asyncio.Semaphore(LIMIT)  # as aiohttp's connector bounds the other layer
 
     async def via_http1(headers: dict[str, str], body: bytes) -> bool:
-        answer = await client.post(subscriber, body, headers, 60.0)
+        async with limit:
+            answer = await client.post(subscriber, body, headers, 60.0)
         return answer.status == 200 and any(k.lower() == "ce-id" for k in answer.headers)
     return via_http1
 

@@ -67,8 +67,9 @@ def stream(session: Session, args: argparse.Namespace) -> None:
     broker_us, model_us = kit.cpu_us["broker"], alone.cpu_us[predictor]
     row("end to end ev/s vs the predictor alone", kit.rate, alone.rate, ">= 0.75x",
         kit.rate >= 0.75 * alone.rate)
-    row("end to end ev/s vs the minimal broker", kit.rate, mini.rate, ">= 0.9x",
-        kit.rate >= 0.9 * mini.rate)
+    best = max([mini, *layers.values()], key=lambda run: run.rate)  # the strictest baseline
+    row("end to end ev/s vs the minimal broker (fastest layer)", kit.rate, best.rate,
+        ">= 0.9x", kit.rate >= 0.9 * best.rate)
     row("broker CPU us/event (whole path)", broker_us, 400.0, "<= 400 us", broker_us <= 400)
     row("broker CPU us/event vs the predictor's own", broker_us, model_us, "<= 1.0x",
         broker_us <= model_us)
