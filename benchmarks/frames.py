@@ -1,9 +1,10 @@
 """Journal -> DataFrame, against pandas' own constructor over the same rows in memory.
 
 `fill` writes response rows the way the collector journals them (attributes, data, the
-flattened prediction columns); `build` times `journal_responses.responses` over them beside
-`pd.DataFrame(list_of_dicts)` of the same rows, and the peak memory above the frame's own
-size; `newest` times a bounded `since` query, which must not grow with the journal.
+flattened prediction columns), and for the scale rows as many events as the broker takes;
+`build` times `journal_responses.responses` over them beside `pd.DataFrame(list_of_dicts)`
+of the same rows, and the peak memory above the frame's own size; `newest` times a bounded
+`since` query, which must not grow with the journal.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -28,8 +30,10 @@ def _reply() -> events.Event:
                             specversion="0.3")
 
 
-def fill(path: Path, rows: int, *, start: int = 0) -> None:
-    """Append `rows` collected responses (received one millisecond apart)."""
+def fill(path: Path, rows: int, *, start: int = 0, with_events: bool = False) -> None:
+    """Append `rows` collected responses (received one millisecond apart), and as many
+    events taken by the broker if `with_events` (random ids, as real sends carry: the
+    (id, source) index then grows as it does in use)."""
     reply = _reply()
     names, nrows, row0, key = journal_ops.prediction_columns(reply)
     attrs = json.dumps(dict(reply.attributes))
@@ -45,6 +49,13 @@ def fill(path: Path, rows: int, *, start: int = 0) -> None:
             (("default/event-display", f"id{i}", reply.type, reply.source, None, attrs,
               reply.data, BASE_TIME + i / 1000, None, names, nrows, row0, key)
              for i in range(first, last)))
+        if with_events:
+            conn.executemany(
+                "INSERT INTO events (id, type, source, namespace, broker, attributes, data,"
+                " received_at, ttl, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                ((str(uuid.uuid4()), "bench.request", "bench", "default", "default", attrs,
+                  b'{"data": {"ndarray": [[1, 2, 3, 4]]}}', BASE_TIME + i / 1000, 255,
+                  "accepted") for i in range(first, last)))
         conn.execute("COMMIT")
     conn.close()
 

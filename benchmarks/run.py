@@ -9,7 +9,8 @@ Sections (each can be skipped, e.g. `--skip scale`):
   journal   the journal's group commit vs raw SQLite
   frames    responses() over --rows journaled responses vs pd.DataFrame(list_of_dicts);
             memory; the newest 100 rows with since=
-  scale     Triggers on the broker (--triggers) and journal sizes (--journal-sizes)
+  scale     Triggers on the broker (--triggers); the stream, since= and one ingest with a
+            journal of --journal-sizes events and as many responses
 Usage: python benchmarks/run.py [--events 6000] [--rows 1000000] [--skip SECTION ...]
 """
 
@@ -143,18 +144,26 @@ def scale_section(args: argparse.Namespace) -> None:
                 have = max(have, total - 2)
                 row(f"{total} Triggers: end to end ev/s", run.rate)
                 row(f"{total} Triggers: broker CPU us/event", run.cpu_us["broker"])
+            have = 0
+            for size in args.journal_sizes:  # the same stream into a journal this full
+                frames.fill(session.backend.journal_path(), size - have, start=have,
+                            with_events=True)
+                have = size
+                run = e2e.kit(session, args.events // 2)
+                row(f"{size} journaled: end to end ev/s", run.rate)
+                row(f"{size} journaled: broker CPU us/event", run.cpu_us["broker"])
         finally:
             session.backend.down()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "journal.sqlite"
         have = 0
         for size in args.journal_sizes:
-            frames.fill(path, size - have, start=have)
+            frames.fill(path, size - have, start=have, with_events=True)
             have = size
-            row(f"journal of {size} rows: responses(since=) newest 100 ms",
+            row(f"{size} journaled: responses(since=) newest 100 ms",
                 frames.newest(path, size), None, "flat as it grows")
-            row(f"journal of {size} rows: count(since=) ms", frames.count_since(path, size))
-            row(f"journal of {size} rows: one ingest ms (dedupe lookup)",
+            row(f"{size} journaled: count(since=) ms", frames.count_since(path, size))
+            row(f"{size} journaled: one idempotent ingest ms (dedupe lookup)",
                 frames.ingest_ms(path))
 
 
