@@ -158,3 +158,13 @@ def test_the_writer_checkpoints_what_the_loop_commits(tmp_path, monkeypatch):
     never = wal_after("never.sqlite", 10**9)
     every = wal_after("every.sqlite", 200)
     assert every * 4 < never, (every, never)
+
+
+def test_the_loops_connection_keeps_a_larger_page_cache(tmp_path):
+    j = journal.Journal(tmp_path / "j.sqlite")
+    try:
+        assert j._inline.execute("PRAGMA cache_size").fetchone()[0] == -journal.CACHE_KIB
+        assert j._inline.execute("PRAGMA busy_timeout").fetchone()[0] == 0
+        assert j._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
+    finally:
+        j.close()
