@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -148,6 +149,7 @@ def scale_section(args: argparse.Namespace) -> None:
             for size in args.journal_sizes:  # the same stream into a journal this full
                 frames.fill(session.backend.journal_path(), size - have, start=have,
                             with_events=True)
+                os.sync()  # the fill's dirty pages written back before the clock, not during
                 have = size
                 run = e2e.kit(session, args.events // 2)
                 row(f"{size} journaled: end to end ev/s", run.rate)
